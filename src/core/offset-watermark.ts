@@ -1,0 +1,78 @@
+import { TributaryError } from './errors.js';
+
+/**
+ * Tracks one partition's read offsets and says how far it may be committed (invariant 1: a commit
+ * never passes a record that is not yet delivered or dead-lettered).
+ *
+ * Offsets are kept as bigint: kafkajs hands them out as strings and int64 can exceed 2^53.
+ * Pending offsets sit in a FIFO in read order; done() only removes an offset from the pending set,
+ * and committable() drops finished offsets off the head lazily, so both are amortised O(1).
+ */
+export class OffsetWatermark {
+  /** Offsets in read order; entries before `head` are finished and dropped. */
+  private order: bigint[] = [];
+  private head = 0;
+  /** Offsets tracked and not done yet. */
+  private readonly open = new Set<bigint>();
+  private lastTracked: bigint | null = null;
+  private lastCommitted: bigint | null = null;
+
+  /** Record that `offset` was read. Offsets must strictly increase: a repeat would make done() ambiguous. */
+  track(offset: string): void {
+    const o = parseOffset(offset);
+    if (this.lastTracked !== null && o <= this.lastTracked) {
+      throw new TributaryError(
+        'OFFSET_NOT_INCREASING',
+        `offset ${offset} tracked after ${this.lastTracked.toString()}; use a new watermark after a seek or reassignment`,
+      );
+    }
+    this.lastTracked = o;
+    this.order.push(o);
+    this.open.add(o);
+  }
+
+  /** The record at `offset` is finished (delivered or dead-lettered). Idempotent; unknown offsets are ignored. */
+  done(offset: string): void {
+    this.open.delete(parseOffset(offset));
+  }
+
+  /**
+   * The offset to commit (Kafka semantics: the next offset to read): the first tracked offset not done,
+   * or the last tracked + 1 when all are done. Null when nothing was tracked or it equals the last commit.
+   */
+  committable(): string | null {
+    const next = this.nextToRead();
+    if (next === null || next === this.lastCommitted) return null;
+    return next.toString();
+  }
+
+  markCommitted(offset: string): void {
+    this.lastCommitted = parseOffset(offset);
+  }
+
+  /** Records tracked and not done. */
+  get pending(): number {
+    return this.open.size;
+  }
+
+  /** The offset last passed to markCommitted, or null. */
+  get committed(): string | null {
+    return this.lastCommitted === null ? null : this.lastCommitted.toString();
+  }
+
+  private nextToRead(): bigint | null {
+    if (this.lastTracked === null) return null;
+    while (this.head < this.order.length && !this.open.has(this.order[this.head])) this.head++;
+    // Drop the finished prefix once it dominates the array, so memory follows the pending window, not history.
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
+    return this.head < this.order.length ? this.order[this.head] : this.lastTracked + 1n;
+  }
+}
+
+function parseOffset(offset: string): bigint {
+  if (!/^\d+$/.test(offset)) throw new TributaryError('INVALID_OFFSET', `not a Kafka offset: ${JSON.stringify(offset)}`);
+  return BigInt(offset);
+}
