@@ -17,15 +17,15 @@ export class OffsetWatermark {
   private lastTracked: bigint | null = null;
   private lastCommitted: bigint | null = null;
 
-  /** Record that `offset` was read. Offsets must strictly increase: a repeat would make done() ambiguous. */
+  /**
+   * Record that `offset` was read. Offsets strictly increase per partition, gaps allowed. An offset not above
+   * the last tracked one is a re-delivery (kafkajs fetches a batch again after an abandoned one) and is ignored:
+   * if that offset is still open, either copy's done() finishes it, which is safe because done() means the
+   * record's data reached Braze or the dead-letter topic; if it is finished, the watermark already passed it.
+   */
   track(offset: string): void {
     const o = parseOffset(offset);
-    if (this.lastTracked !== null && o <= this.lastTracked) {
-      throw new TributaryError(
-        'OFFSET_NOT_INCREASING',
-        `offset ${offset} tracked after ${this.lastTracked.toString()}; use a new watermark after a seek or reassignment`,
-      );
-    }
+    if (this.lastTracked !== null && o <= this.lastTracked) return;
     this.lastTracked = o;
     this.order.push(o);
     this.open.add(o);
@@ -73,6 +73,6 @@ export class OffsetWatermark {
 }
 
 function parseOffset(offset: string): bigint {
-  if (!/^\d+$/.test(offset)) throw new TributaryError('INVALID_OFFSET', `not a Kafka offset: ${JSON.stringify(offset)}`);
+  if (!/^\d+$/.test(offset)) throw new TributaryError('invalid_offset', `not a Kafka offset: ${JSON.stringify(offset)}`);
   return BigInt(offset);
 }

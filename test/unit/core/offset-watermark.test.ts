@@ -79,12 +79,18 @@ describe('OffsetWatermark', () => {
     expect(w.committable()).toBe('2');
   });
 
-  it('refuses an offset that does not increase and keeps the earlier record pending', () => {
-    const w = tracked(3);
-    expect(() => w.track('3')).toThrow(TributaryError);
-    expect(() => w.track('2')).toThrow(/OFFSET|tracked after/);
+  it('ignores a re-delivered offset and finishes it on the first done', () => {
+    const w = tracked(3, 4);
+    w.track('3');
+    expect(w.pending).toBe(2);
+    w.done('3');
+    expect(w.committable()).toBe('4');
+    w.track('3');
+    w.track('4');
     expect(w.pending).toBe(1);
-    expect(w.committable()).toBe('3');
+    expect(w.committable()).toBe('4');
+    w.done('4');
+    expect(w.committable()).toBe('5');
   });
 
   it('rejects strings that are not offsets', () => {
