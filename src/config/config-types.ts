@@ -1,0 +1,130 @@
+/**
+ * The shape of tributary's configuration after loading: every key present, validated and deep-frozen.
+ * Documented key by key in docs/configuration.md; the JSON Schema in config-schema.ts carries the same descriptions.
+ */
+import type { PartnerOptions } from '../core/partner-options.js';
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export interface KafkaSslOptions {
+  /** PEM text. A path in the file is replaced by the file's contents when loading. */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+export interface KafkaSaslOptions {
+  readonly mechanism: SaslMechanism;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly groupId: string;
+  readonly fromBeginning: boolean;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxWaitTimeMs: number;
+  readonly maxBytesPerPartition: number;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** Passed through to kafkajs: `true` uses the system CAs. */
+  readonly ssl: boolean | KafkaSslOptions;
+  readonly sasl: KafkaSaslOptions | null;
+}
+
+export interface SchemaRegistryConfig {
+  /** `null` disables Avro decoding: Avro records are dead-lettered with a reason saying so. */
+  readonly url: string | null;
+  readonly username: string | null;
+  readonly password: string | null;
+}
+
+export type BrazeObjectLimitMode = 'combined' | 'legacy';
+
+export const BRAZE_RATE_LIMIT_KEYS = ['users.track', 'users.export.ids', 'users.alias', 'subscription.set', 'default'] as const;
+export type BrazeRateLimitKey = (typeof BRAZE_RATE_LIMIT_KEYS)[number];
+
+export interface RateLimit {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface BrazeRetryConfig {
+  readonly maxAttempts: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export interface BrazeConfig {
+  /** Instance base URL without a path or trailing slash. Required unless loaded with `requireBraze: false`. */
+  readonly restEndpoint: string | null;
+  readonly apiKey: string | null;
+  readonly objectLimitMode: BrazeObjectLimitMode;
+  readonly maxObjectsPerRequest: number;
+  readonly maxBatchBytes: number;
+  readonly lingerMs: number;
+  readonly maxConcurrentRequests: number;
+  readonly requestTimeoutMs: number;
+  readonly retry: BrazeRetryConfig;
+  readonly rateLimits: Readonly<Record<BrazeRateLimitKey, RateLimit>>;
+  /** `'auto'`: 1 / number of consumer group members, computed by the engine. */
+  readonly rateLimitShare: 'auto' | number;
+}
+
+/** Topics tributary reads. The order is the order documented in topics.md. */
+export const INPUT_TOPIC_KEYS = [
+  'actioniqAudienceMembership',
+  'actioniqUserAttributes',
+  'actioniqEvents',
+  'extoleEvents',
+  'komoSubmissions',
+  'quiklyActivations',
+  'brazeEvents',
+] as const;
+export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number];
+
+export const OUTPUT_TOPIC_KEYS = ['quiklyCredits', 'deadLetter'] as const;
+export type OutputTopicKey = (typeof OUTPUT_TOPIC_KEYS)[number];
+
+export type TopicsConfig = { readonly [K in InputTopicKey | OutputTopicKey]: string } & {
+  /** Which input topics this instance consumes. */
+  readonly consume: readonly InputTopicKey[];
+};
+
+export interface PipelineConfig {
+  readonly maxInFlightOps: number;
+  readonly shutdownTimeoutMs: number;
+  readonly commitIntervalMs: number;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ObservabilityConfig {
+  readonly host: string;
+  /** 0 picks a free port; `null` disables the HTTP server. */
+  readonly port: number | null;
+  readonly logLevel: LogLevel;
+}
+
+export interface TributaryConfig {
+  readonly kafka: KafkaConfig;
+  readonly schemaRegistry: SchemaRegistryConfig;
+  readonly braze: BrazeConfig;
+  readonly topics: TopicsConfig;
+  readonly partners: PartnerOptions;
+  readonly pipeline: PipelineConfig;
+  readonly observability: ObservabilityConfig;
+}
+
+/** Every key optional, all the way down; arrays and scalars are replaced whole, never merged. */
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { -readonly [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
