@@ -3,7 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SchemaRegistrySandbox, startSchemaRegistry } from '../../../../src/sandbox/schema-registry/index.js';
 import { request, userIdAsInt, userV1, userV2NoDefault, userV2WithDefault } from './http.js';
 
-const asAvro = (schema: object) => ({ type: SchemaType.AVRO, schema: JSON.stringify(schema) });
+const asAvro = (schema: object): { type: SchemaType.AVRO; schema: string } => ({
+  type: SchemaType.AVRO,
+  schema: JSON.stringify(schema),
+});
 const SUBJECT = 'com.example.User';
 
 describe('schema registry sandbox with the Confluent client', () => {

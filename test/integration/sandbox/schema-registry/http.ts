@@ -15,7 +15,9 @@ export async function request(
   const headers: Record<string, string> = {};
   const contentType = init.contentType === undefined ? 'application/vnd.schemaregistry.v1+json' : init.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
-  const payload = init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+  const sent = init.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+  // fetch labels a string body text/plain; bytes go out with no content type at all.
+  const payload = sent !== undefined && contentType === null ? new TextEncoder().encode(sent) : sent;
   const response = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
   const text = await response.text();
   let parsed: unknown = text;
@@ -29,7 +31,15 @@ export async function request(
 
 export const avro = (schema: object): { schema: string } => ({ schema: JSON.stringify(schema) });
 
-export const userV1 = {
+/** Structurally the client's RawAvroSchema, so fixtures can go to it directly as reader schemas. */
+export interface RecordSchema {
+  type: 'record';
+  name: string;
+  namespace?: string;
+  fields: { name: string; type: unknown; default?: unknown }[];
+}
+
+export const userV1: RecordSchema = {
   type: 'record',
   name: 'User',
   namespace: 'com.example',
@@ -37,25 +47,25 @@ export const userV1 = {
 };
 
 /** Adds a field with a default: readable both ways, so compatible under every level. */
-export const userV2WithDefault = {
+export const userV2WithDefault: RecordSchema = {
   ...userV1,
   fields: [...userV1.fields, { name: 'age', type: 'int', default: 0 }],
 };
 
 /** Adds a field without a default: new readers cannot fill it from old data (breaks BACKWARD). */
-export const userV2NoDefault = {
+export const userV2NoDefault: RecordSchema = {
   ...userV1,
   fields: [...userV1.fields, { name: 'age', type: 'int' }],
 };
 
 /** Changes the type of an existing field: incompatible in every direction. */
-export const userIdAsInt = {
+export const userIdAsInt: RecordSchema = {
   ...userV1,
   fields: [{ name: 'id', type: 'int' }],
 };
 
 /** Removes a field that has no default: old readers cannot fill it from new data (breaks FORWARD). */
-export const userWithoutId = {
+export const userWithoutId: RecordSchema = {
   ...userV1,
   fields: [{ name: 'name', type: 'string', default: '' }],
 };
