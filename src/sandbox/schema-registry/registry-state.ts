@@ -139,20 +139,23 @@ export class RegistryState {
   }
 
   /**
-   * Why `input` would be refused under the subject's level, against `selector`'s version or,
-   * when `selector` is undefined, against whatever the level itself looks at. Empty = compatible.
+   * Why `input` would be refused under the subject's level; empty = compatible. A numbered
+   * version is checked alone; 'latest' (which needs the subject to exist) and undefined check what
+   * registration would, so transitive levels look at every version, as in Confluent.
    */
   compatibilityProblems(subject: string, input: SchemaInput, selector: VersionSelector | undefined): string[] {
     const { avro } = this.validate(input);
-    if (selector !== undefined) {
+    let versions: readonly { version: number; id: number }[];
+    if (typeof selector === 'number') {
       const target = this.getVersion(subject, selector);
-      if (!avro) return [];
-      const only = [{ version: target.version, id: target.schema.id }];
-      return findIncompatibilities(this.effectiveLevel(subject), avro, this.avroVersions(subject, only));
+      versions = [{ version: target.version, id: target.schema.id }];
+    } else if (selector === 'latest') {
+      versions = this.subject(subject).versions;
+    } else {
+      versions = this.subjects.get(subject)?.versions ?? [];
     }
-    const record = this.subjects.get(subject);
-    if (!record || !avro) return [];
-    return findIncompatibilities(this.effectiveLevel(subject), avro, this.avroVersions(subject, record.versions));
+    if (!avro) return [];
+    return findIncompatibilities(this.effectiveLevel(subject), avro, this.avroVersions(subject, versions));
   }
 
   deleteSubject(subject: string): number[] {

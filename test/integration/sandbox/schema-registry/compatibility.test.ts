@@ -71,6 +71,11 @@ describe('schema registry sandbox compatibility checks', () => {
     const plain = await subjectWith('BACKWARD', userV1, v2);
     const transitive = await subjectWith('BACKWARD_TRANSITIVE', userV1, v2);
 
+    // The endpoint's 'latest' follows the level like registration does; a number checks that version alone.
+    expect(await check(transitive, v3)).toBe(false);
+    expect(await check(transitive, v3, '2')).toBe(true);
+    expect(await check(plain, v3)).toBe(true);
+
     expect((await register(plain, v3)).status).toBe(200);
     const refused = await register(transitive, v3);
     expect(refused.status).toBe(409);

@@ -182,6 +182,25 @@ describe('schema registry sandbox endpoints', () => {
       expect((await call('GET', '/schemas/ids/1/schema')).body).toBe(proto);
     });
 
+    it('treats Avro spellings of the same schema as identical but keeps attributes like logicalType apart', async () => {
+      const ids = async (subject: string, ...schemas: string[]) => {
+        const result: number[] = [];
+        for (const schema of schemas) result.push((await call('POST', `/subjects/${subject}/versions`, { schema })).body.id);
+        return result;
+      };
+      await call('PUT', '/config', { compatibility: 'NONE' });
+      expect(await ids('a', '"long"', '{"type": "long"}', ' { "type" : "long" } ')).toEqual([1, 1, 1]);
+      expect(await ids('b', '{"type": "long", "logicalType": "timestamp-millis"}')).toEqual([2]);
+      // An object default is data: it must not be collapsed like a {"type": ...} wrapper.
+      const withDefault = (d: unknown) =>
+        JSON.stringify({
+          type: 'record',
+          name: 'R',
+          fields: [{ name: 'm', type: { type: 'map', values: 'string' }, default: d }],
+        });
+      expect(await ids('c', withDefault({ type: 'x' }), withDefault({}))).toEqual([3, 4]);
+    });
+
     it('gives the same Avro schema with a different schema type its own id', async () => {
       const text = JSON.stringify({ type: 'string' });
       expect((await call('POST', '/subjects/a/versions', { schema: text })).body).toEqual({ id: 1 });
