@@ -1,0 +1,67 @@
+import { Writer } from '../codec.js';
+import { ErrorCode } from '../protocol.js';
+import type { Handler } from './types.js';
+
+/** OffsetCommit 0-3. v0 is a plain commit outside group management (generation -1). */
+export const handleOffsetCommit: Handler = (broker, body, ctx) => {
+  const v = ctx.apiVersion;
+  const groupId = body.string();
+  const generationId = v >= 1 ? body.int32() : -1;
+  const memberId = v >= 1 ? body.string() : '';
+  if (v >= 2) body.int64(); // retention_time: committed offsets are kept until the group is deleted
+  const topics = body.array((r) => ({
+    name: r.string(),
+    partitions: r.array((r2) => {
+      const partition = r2.int32();
+      const offset = r2.bigInt64();
+      if (v === 1) r2.int64(); // commit timestamp
+      return { partition, offset, metadata: r2.nullableString() };
+    }),
+  }));
+  const offsets = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
+  const errorCode = broker.groups.commit(groupId, generationId, memberId, offsets);
+
+  const w = new Writer();
+  if (v >= 3) w.int32(0);
+  w.array(topics, (w2, t) => {
+    w2.string(t.name);
+    w2.array(t.partitions, (w3, p) => w3.int32(p.partition).int16(errorCode));
+  });
+  return w;
+};
+
+/**
+ * OffsetFetch 1-3. The group need not exist; partitions without a commit answer offset -1 and no
+ * error, which kafkajs resolves through ListOffsets. From v2 a null topic list means every
+ * partition the group has committed.
+ */
+export const handleOffsetFetch: Handler = (broker, body, ctx) => {
+  const v = ctx.apiVersion;
+  const groupId = body.string();
+  const requested = body.nullableArray((r) => ({ name: r.string(), partitions: r.array((r2) => r2.int32()) }));
+
+  let topics: { name: string; partitions: { partition: number; offset: bigint; metadata: string | null }[] }[];
+  if (requested === null) {
+    topics = [...broker.groups.committedTopics(groupId)].map(([name, byPartition]) => ({
+      name,
+      partitions: [...byPartition].map(([partition, c]) => ({ partition, offset: c.offset, metadata: c.metadata })),
+    }));
+  } else {
+    topics = requested.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((partition) => {
+        const c = broker.groups.committedOffset(groupId, t.name, partition);
+        return { partition, offset: c?.offset ?? -1n, metadata: c === undefined ? '' : c.metadata };
+      }),
+    }));
+  }
+
+  const w = new Writer();
+  if (v >= 3) w.int32(0);
+  w.array(topics, (w2, t) => {
+    w2.string(t.name);
+    w2.array(t.partitions, (w3, p) => w3.int32(p.partition).int64(p.offset).nullableString(p.metadata).int16(ErrorCode.NONE));
+  });
+  if (v >= 2) w.int16(ErrorCode.NONE);
+  return w;
+};
