@@ -2,7 +2,7 @@
  * The JSON Schema of the config file. It drives validation (through ajv) and doubles as the editor schema,
  * so every property has a description and its default. `schemas/tributary-config.schema.json` is this
  * object written out; test/unit/config/config-schema.test.ts fails when the two differ, and
- * `npx vitest run -u test/unit/config/config-schema.test.ts` rewrites the file.
+ * `npx vitest run test/unit/config/config-schema.test.ts --update` rewrites the file.
  *
  * `errorMessage` and `patternErrorMessage` are annotations VS Code and the YAML language server show in
  * place of the generic text; the loader uses them for its own messages too.
@@ -42,7 +42,7 @@ const BRAZE_ATTRIBUTE_NAME: Schema = {
   type: 'string',
   minLength: 1,
   maxLength: 255,
-  pattern: '^[^$]',
+  pattern: '^(?!\\$)',
   patternErrorMessage: 'must not start with "$" (Braze reserves those attribute names)',
 };
 
@@ -212,7 +212,7 @@ const partners = object('Options of the partner mappers.', {
       type: 'string',
       minLength: 1,
       maxLength: 64,
-      pattern: '^[^$]',
+      pattern: '^(?!\\$)',
       patternErrorMessage: 'must not start with "$" (Braze reserves those attribute names)',
       default: defaults.partners.actioniq.attributePrefix,
     },
@@ -278,7 +278,7 @@ const observability = object('Metrics, health endpoints and logs.', {
 
 export const CONFIG_SCHEMA: object = deepFreeze({
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $comment: 'Generated from src/config/config-schema.ts; edit that file, then run `npx vitest run -u test/unit/config/config-schema.test.ts`.',
+  $comment: 'Generated from src/config/config-schema.ts; edit that file, then run `npx vitest run test/unit/config/config-schema.test.ts --update`.',
   title: 'tributary configuration',
   description: 'Configuration of tributary, which streams partner data from Kafka into Braze. Every key is optional; see docs/configuration.md.',
   type: 'object',

@@ -7,6 +7,8 @@ export interface Problem {
   readonly message: string;
   /** Rendered as a sentence of its own ("unknown key a.b; did you mean a.c?") rather than `path: message`. */
   readonly standalone?: boolean;
+  /** Follows the source note: "unknown key a.b (from overrides); did you mean a.c?". */
+  readonly hint?: string;
 }
 
 /** Where values came from, by key path, for values that did not come from the file. */
@@ -44,6 +46,8 @@ function describeKind(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
   return typeof value;
 }
 
@@ -54,8 +58,9 @@ export function hideUrlCredentials(text: string): string {
 export function renderProblem(problem: Problem, sources: Sources): string {
   const from = sourceOf(problem.path, sources);
   const note = from === undefined ? '' : ` (from ${from})`;
-  if (problem.standalone) return `${problem.message}${note}`;
-  return `${formatPath(problem.path)}${note}: ${problem.message}`;
+  const hint = problem.hint === undefined ? '' : `; ${problem.hint}`;
+  if (problem.standalone) return `${problem.message}${note}${hint}`;
+  return `${formatPath(problem.path)}${note}: ${problem.message}${hint}`;
 }
 
 /** The most specific source recorded for the path or one of its ancestors. */

@@ -72,7 +72,7 @@ function toProblem(error: ErrorObject, tree: unknown): Problem {
       const hint = guess !== undefined
         ? `did you mean ${formatPath([...path, guess])}?`
         : `known keys${path.length === 0 ? '' : ` of ${formatPath(path)}`}: ${known.join(', ')}`;
-      return { path: [...path, key], message: `unknown key ${full}; ${hint}`, standalone: true };
+      return { path: [...path, key], message: `unknown key ${full}`, hint, standalone: true };
     }
     case 'required': {
       const missing = (error.params as { missingProperty: string }).missingProperty;
