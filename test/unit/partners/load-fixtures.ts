@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { MapResult } from '../../../src/core/ops.js';
+import type { PartnerOptions } from '../../../src/core/partner-options.js';
+import type { InputTopicKind, PartnerName } from '../../../src/partners/index.js';
+
+/**
+ * Fixture layout, per partner folder under test/fixtures/partners/<partner>/:
+ * - `options.json`: the partner's options slice used by every case;
+ * - `<topic suffix>.<case>.input.json`: a record value as a producer writes it (topic `<partner>.<topic suffix>`);
+ * - `<topic suffix>.<case>.expected.json`: the MapResult;
+ * - `<topic suffix>.<case>.options.json` (optional): fields overriding the partner's options for that case.
+ */
+export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/partners/', import.meta.url));
+
+export const PARTNERS: readonly PartnerName[] = ['actioniq', 'extole', 'komo'];
+
+export interface FixtureCase {
+  readonly partner: PartnerName;
+  readonly topic: InputTopicKind;
+  /** `<topic suffix>.<case>`, unique within the partner. */
+  readonly name: string;
+  readonly input: unknown;
+  readonly expected: MapResult;
+  readonly options: PartnerOptions;
+}
+
+function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+export function loadPartnerOptions(): PartnerOptions {
+  return {
+    actioniq: readJson(`${FIXTURES_DIR}actioniq/options.json`),
+    extole: readJson(`${FIXTURES_DIR}extole/options.json`),
+    komo: readJson(`${FIXTURES_DIR}komo/options.json`),
+  } as PartnerOptions;
+}
+
+export function loadFixtureCases(): FixtureCase[] {
+  const defaults = loadPartnerOptions();
+  return PARTNERS.flatMap((partner) => {
+    const dir = `${FIXTURES_DIR}${partner}/`;
+    const files = readdirSync(dir);
+    return files
+      .filter((file) => file.endsWith('.input.json'))
+      .sort()
+      .map((file): FixtureCase => {
+        const name = file.slice(0, -'.input.json'.length);
+        const topic = `${partner}.${name.slice(0, name.indexOf('.'))}` as InputTopicKind;
+        const override = files.includes(`${name}.options.json`) ? (readJson(`${dir}${name}.options.json`) as object) : {};
+        return {
+          partner,
+          topic,
+          name,
+          input: readJson(`${dir}${file}`),
+          expected: readJson(`${dir}${name}.expected.json`) as MapResult,
+          options: { ...defaults, [partner]: { ...defaults[partner], ...override } },
+        };
+      });
+  });
+}
