@@ -25,6 +25,22 @@ interface AvroRecordSchema {
   readonly fields: readonly AvroField[];
 }
 
+/** What a consumer configured with avsc's `logicalTypes` gets for timestamp-millis: Dates instead of numbers. */
+class TimestampMillisAsDate extends avro.types.LogicalType {
+  protected override _fromValue(value: number): Date {
+    return new Date(value);
+  }
+
+  protected override _toValue(value: unknown): number | undefined {
+    if (value instanceof Date) return value.getTime();
+    return typeof value === 'number' ? value : undefined;
+  }
+
+  protected override _resolve(type: avro.Type): ((value: number) => Date) | undefined {
+    return avro.Type.isType(type, 'long', 'logical:timestamp-millis') ? (value) => this._fromValue(value) : undefined;
+  }
+}
+
 function readSchema(topic: string): AvroRecordSchema {
   return JSON.parse(readFileSync(`${SCHEMAS_DIR}${topic}.avsc`, 'utf8')) as AvroRecordSchema;
 }
@@ -85,6 +101,23 @@ describe('a record encoded with its Avro schema and decoded', () => {
       const encoded = type.toBuffer(type.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true }));
       const decoded: unknown = type.fromBuffer(encoded);
       expect(MAPPERS[c.topic].map(decoded, c.options)).toStrictEqual(c.expected);
+    },
+  );
+
+  it.each(INPUT_TOPIC_KINDS.map((kind) => [kind]))(
+    'maps the same when the timestamps of %s are decoded as Dates',
+    (kind: InputTopicKind) => {
+      const writer = avro.Type.forSchema(readSchema(kind) as avro.Schema);
+      const reader = avro.Type.forSchema(readSchema(kind) as avro.Schema, {
+        logicalTypes: { 'timestamp-millis': TimestampMillisAsDate },
+      });
+      for (const c of cases.filter((fixture) => fixture.topic === kind)) {
+        const decoded: unknown = reader.fromBuffer(
+          writer.toBuffer(writer.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true })),
+        );
+        expect(Object.values(decoded as object).some((value) => value instanceof Date), c.name).toBe(true);
+        expect(MAPPERS[kind].map(decoded, c.options), c.name).toStrictEqual(c.expected);
+      }
     },
   );
 
