@@ -180,7 +180,7 @@ const braze = object('Braze REST API: where to send, with which key, and how har
     Object.fromEntries(BRAZE_RATE_LIMIT_KEYS.map((key) => [key, rateLimit(key)])),
   ),
   rateLimitShare: {
-    description: 'Fraction of each rate limit this instance may use. "auto": 1 / the number of members in the consumer group, recomputed on every rebalance.',
+    description: 'Fraction of each rate limit this instance may use. "auto": 1 / the number of members in the consumer group, computed by the engine.',
     type: ['number', 'string'],
     exclusiveMinimum: 0,
     maximum: 1,
