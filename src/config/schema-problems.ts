@@ -26,9 +26,13 @@ export function schemaProblems(tree: unknown): Problem[] {
   if (validate(tree)) return [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
-  for (const error of validate.errors ?? []) {
+  const errors = validate.errors ?? [];
+  // An empty string also fails any pattern; "must not be empty" is the one thing to say about it.
+  const empty = new Set(errors.filter((error) => error.keyword === 'minLength' && error.data === '').map((error) => error.instancePath));
+  for (const error of errors) {
     // The errors of the key-name schema, which carry `propertyName`, say more than this summary.
     if (error.keyword === 'propertyNames') continue;
+    if (error.keyword === 'pattern' && error.propertyName === undefined && empty.has(error.instancePath)) continue;
     const problem = toProblem(error, tree);
     const id = `${JSON.stringify(problem.path)} ${problem.message}`;
     if (seen.has(id)) continue;

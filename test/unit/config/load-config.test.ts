@@ -279,6 +279,10 @@ describe('loadConfig problems', () => {
     expect(error.message).not.toContain('a1b2c3d4');
   });
 
+  it('says an empty API key is empty, once', async () => {
+    expect(await problemsOf(load({ overrides: { braze: { apiKey: '' } } }))).toEqual(['braze.apiKey (from overrides): must not be empty']);
+  });
+
   it('never prints a secret in a problem', async () => {
     const secret = 'hunter2 with spaces';
     const file = await writeConfig('tributary.yaml', [
