@@ -1,0 +1,76 @@
+import { Pool } from 'undici';
+import type { BrazeHttpResponse, BrazeTransport } from '../../core/ports.js';
+import { TributaryError } from '../../core/errors.js';
+
+export interface BrazeTransportOptions {
+  /** e.g. https://rest.iad-01.braze.com (no path). */
+  readonly restEndpoint: string;
+  readonly apiKey: string;
+  readonly requestTimeoutMs: number;
+  /** Keep-alive connections in the pool. */
+  readonly connections: number;
+}
+
+export interface ClosableBrazeTransport extends BrazeTransport {
+  get(path: string, query: Record<string, string | string[]>): Promise<BrazeHttpResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Braze REST over an undici keep-alive pool. Rejects only for network errors and timeouts (which are retryable);
+ * every HTTP status is returned for the caller to classify. Errors never carry the API key.
+ */
+export function createBrazeTransport(options: BrazeTransportOptions): ClosableBrazeTransport {
+  const origin = new URL(options.restEndpoint).origin;
+  const pool = new Pool(origin, {
+    connections: options.connections,
+    keepAliveTimeout: 30_000,
+    headersTimeout: options.requestTimeoutMs,
+    bodyTimeout: options.requestTimeoutMs,
+    connectTimeout: Math.min(options.requestTimeoutMs, 10_000),
+  });
+  const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json', accept: 'application/json' };
+
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<BrazeHttpResponse> {
+    try {
+      const res = await pool.request({
+        method,
+        path,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: signal ?? AbortSignal.timeout(options.requestTimeoutMs),
+      });
+      const text = await res.body.text();
+      let parsed: unknown = text;
+      if (text.length > 0) {
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = text;
+        }
+      }
+      const h = res.headers;
+      return {
+        status: res.statusCode,
+        headers: (name) => {
+          const v = h[name.toLowerCase()];
+          return Array.isArray(v) ? v[0] : v;
+        },
+        body: parsed,
+      };
+    } catch (err) {
+      const e = err as { code?: string; name?: string; message?: string };
+      throw new TributaryError('braze_network_error', `${method} ${path} failed: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message})` : ''}`, { retryable: true, cause: err });
+    }
+  }
+
+  return {
+    post: (path, body, signal) => call('POST', path, body, signal),
+    get: (path, query) => {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(query)) for (const item of Array.isArray(v) ? v : [v]) qs.append(k, item);
+      return call('GET', `${path}?${qs.toString()}`);
+    },
+    close: () => pool.close(),
+  };
+}

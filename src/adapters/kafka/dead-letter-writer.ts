@@ -1,0 +1,38 @@
+import type { IHeaders, Producer } from 'kafkajs';
+import type { DeadLetter } from '../../core/ports.js';
+
+/** Header names of topics.md's tributary.dlq contract. */
+export const DLQ_HEADERS = {
+  sourceTopic: 'tributary.source.topic',
+  sourcePartition: 'tributary.source.partition',
+  sourceOffset: 'tributary.source.offset',
+  errorCode: 'tributary.error.code',
+  errorDetail: 'tributary.error.detail',
+  failedAt: 'tributary.failed.at',
+  brazeErrorType: 'tributary.braze.error.type',
+} as const;
+
+/** Writes dead letters with the original key, value and headers plus the tributary.* headers; acks from all replicas. */
+export function createDeadLetterWriter(producer: Producer, topic: string) {
+  return {
+    async write(letters: readonly DeadLetter[]): Promise<void> {
+      if (letters.length === 0) return;
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: letters.map((l) => {
+          const headers: IHeaders = {};
+          for (const [k, v] of Object.entries(l.record.headers)) if (v !== undefined) headers[k] = v;
+          headers[DLQ_HEADERS.sourceTopic] = l.record.topic;
+          headers[DLQ_HEADERS.sourcePartition] = String(l.record.partition);
+          headers[DLQ_HEADERS.sourceOffset] = l.record.offset;
+          headers[DLQ_HEADERS.errorCode] = l.code;
+          headers[DLQ_HEADERS.errorDetail] = l.detail;
+          headers[DLQ_HEADERS.failedAt] = new Date(l.failedAtMs).toISOString();
+          if (l.brazeErrorType) headers[DLQ_HEADERS.brazeErrorType] = l.brazeErrorType;
+          return { key: l.record.key, value: l.record.value, headers };
+        }),
+      });
+    },
+  };
+}

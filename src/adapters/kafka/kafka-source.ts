@@ -1,0 +1,133 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { DecodedRecord } from '../../core/ports.js';
+
+export interface KafkaSourceOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning: boolean;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxWaitTimeMs: number;
+  readonly maxBytesPerPartition: number;
+}
+
+export interface SourceBatchControl {
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  isActive(): boolean;
+}
+
+export interface SourceHandlers {
+  onBatch(topic: string, partition: number, records: DecodedRecord[], control: SourceBatchControl, highWatermark: string): Promise<void>;
+  /** A new generation's assignment (after every rebalance). */
+  onAssignment(assignment: Record<string, number[]>): void;
+  /** The group started rebalancing: a chance to commit what is done while the old generation still may. */
+  onRebalancing(): void;
+  /** The consumer crashed and will not restart by itself. */
+  onCrash(error: Error): void;
+}
+
+/**
+ * A kafkajs consumer-group member with manual commits: records are resolved (fetching moves on) as soon as
+ * the pipeline has taken them in, and committed only through `commit` (after delivery).
+ */
+export class KafkaSource {
+  private consumer: Consumer | null = null;
+  private assignment: Record<string, number[]> = {};
+  private running = false;
+
+  constructor(private readonly kafka: Kafka, private readonly options: KafkaSourceOptions) {}
+
+  get assigned(): Record<string, number[]> {
+    return this.assignment;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(handlers: SourceHandlers): Promise<void> {
+    const o = this.options;
+    const consumer = this.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      rebalanceTimeout: o.rebalanceTimeoutMs,
+      heartbeatInterval: o.heartbeatIntervalMs,
+      maxWaitTimeInMs: o.maxWaitTimeMs,
+      maxBytesPerPartition: o.maxBytesPerPartition,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.assignment = e.payload.memberAssignment as Record<string, number[]>;
+      handlers.onAssignment(this.assignment);
+    });
+    consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing());
+    consumer.on(consumer.events.CRASH, (e) => {
+      const err = e.payload.error as Error;
+      if (!e.payload.restart) {
+        this.running = false;
+        handlers.onCrash(err);
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.fromBeginning });
+    this.running = true;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        const { batch } = payload;
+        const records: DecodedRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ?? null,
+          value: m.value ?? null,
+          headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
+          timestampMs: Number(m.timestamp),
+        }));
+        await handlers.onBatch(batch.topic, batch.partition, records, {
+          resolveOffset: (offset) => payload.resolveOffset(offset),
+          heartbeat: () => payload.heartbeat(),
+          isActive: () => payload.isRunning() && !payload.isStale(),
+        }, batch.highWatermark);
+      },
+    });
+  }
+
+  /** Stop fetching every subscribed topic (for shutdown, or while Braze rejects the configuration). */
+  pause(): void {
+    this.consumer?.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  resume(): void {
+    this.consumer?.resume(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  async commit(offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void> {
+    if (!this.consumer) return;
+    const owned = offsets.filter((o) => this.assignment[o.topic]?.includes(o.partition));
+    if (owned.length > 0) await this.consumer.commitOffsets(owned.map((o) => ({ ...o })));
+  }
+
+  /** Members of the group right now (for sharing the Braze rate budget), or null if unknown. */
+  async memberCount(): Promise<number | null> {
+    try {
+      const d = await this.consumer?.describeGroup();
+      return d && d.members.length > 0 ? d.members.length : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Leave the group and close connections. */
+  async stop(): Promise<void> {
+    this.running = false;
+    const c = this.consumer;
+    this.consumer = null;
+    if (c) await c.disconnect();
+  }
+}

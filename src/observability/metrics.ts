@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { PipelineObserver } from '../pipeline/ports.js';
+
+/**
+ * Every metric tributary exports, defined in one place. The registry is passed in, never global.
+ * Labels are bounded sets (partner names, stable reason codes, endpoints, topics): never personal data.
+ */
+export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
+  const registers = [registry];
+  const m = {
+    recordsReceived: new Counter({ name: 'tributary_records_received_total', help: 'Kafka records taken in, by partner and topic.', labelNames: ['partner', 'topic'], registers }),
+    recordsMapped: new Counter({ name: 'tributary_records_mapped_total', help: 'Records a partner mapper turned into Braze operations.', labelNames: ['partner'], registers }),
+    opsCreated: new Counter({ name: 'tributary_ops_created_total', help: 'Braze operations produced by the mappers.', labelNames: ['partner'], registers }),
+    recordsSkipped: new Counter({ name: 'tributary_records_skipped_total', help: 'Records deliberately not sent (e.g. a reward state switched off), by reason.', labelNames: ['partner', 'reason'], registers }),
+    recordsDeadLettered: new Counter({ name: 'tributary_records_dead_lettered_total', help: 'Records written to the dead-letter topic, by stable reason code.', labelNames: ['partner', 'code'], registers }),
+    recordsDelivered: new Counter({ name: 'tributary_records_delivered_total', help: 'Records whose operations Braze acknowledged.', labelNames: ['partner'], registers }),
+    endToEnd: new Histogram({
+      name: 'tributary_end_to_end_latency_seconds',
+      help: 'From the Kafka record timestamp to the Braze acknowledgement of its last operation.',
+      labelNames: ['partner'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      registers,
+    }),
+    brazeRequests: new Counter({ name: 'tributary_braze_requests_total', help: 'Braze REST requests by endpoint and HTTP status (network_error when no response).', labelNames: ['endpoint', 'status'], registers }),
+    brazeLatency: new Histogram({
+      name: 'tributary_braze_request_duration_seconds',
+      help: 'Braze REST request latency.',
+      labelNames: ['endpoint'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    brazeObjects: new Histogram({
+      name: 'tributary_braze_request_objects',
+      help: 'Braze objects (attributes + events + purchases) per request.',
+      labelNames: ['endpoint'],
+      buckets: [1, 5, 10, 25, 50, 75],
+      registers,
+    }),
+    batchesFlushed: new Counter({ name: 'tributary_braze_batches_flushed_total', help: 'Requests sent, by why the batch was flushed: count, bytes, linger, drain, split (bisecting a rejected batch).', labelNames: ['endpoint', 'reason'], registers }),
+    brazeRetries: new Counter({ name: 'tributary_braze_retries_total', help: 'Braze requests scheduled for retry, by reason: rate-limited, server-error, network.', labelNames: ['endpoint', 'reason'], registers }),
+    rateLimitWaits: new Counter({ name: 'tributary_rate_limit_waits_total', help: 'Times a request waited for the rate budget.', labelNames: ['endpoint'], registers }),
+    rateLimitWaitSeconds: new Counter({ name: 'tributary_rate_limit_wait_seconds_total', help: 'Time requests waited for the rate budget (sum of announced waits).', labelNames: ['endpoint'], registers }),
+    opsQueued: new Gauge({ name: 'tributary_ops_queued', help: 'Operations waiting to be sent (including retries waiting).', registers }),
+    opsInFlight: new Gauge({ name: 'tributary_ops_in_flight', help: 'Operations in a request that has not completed.', registers }),
+    consumerLag: new Gauge({ name: 'tributary_consumer_lag', help: 'Records between the last fetched offset and the partition high watermark.', labelNames: ['topic', 'partition'], registers }),
+    offsetsCommitted: new Counter({ name: 'tributary_offset_commits_total', help: 'Partition offsets committed.', labelNames: ['topic'], registers }),
+    ready: new Gauge({ name: 'tributary_ready', help: '1 when consuming and delivering; 0 when starting, stopping, or paused by a Braze configuration error.', registers }),
+    brazeConfigError: new Gauge({ name: 'tributary_braze_config_error', help: '1 while Braze answers 401/403/404 (API key, permissions or endpoint wrong).', registers }),
+  };
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function metricsObserver(m: Metrics): PipelineObserver {
+  return {
+    recordReceived: (partner, topic) => m.recordsReceived.inc({ partner, topic }),
+    recordMapped: (partner, opCount) => {
+      m.recordsMapped.inc({ partner });
+      m.opsCreated.inc({ partner }, opCount);
+    },
+    recordSkipped: (partner, reason) => m.recordsSkipped.inc({ partner, reason }),
+    recordDeadLettered: (partner, code) => m.recordsDeadLettered.inc({ partner, code }),
+    recordDelivered: (partner, endToEndMs) => {
+      m.recordsDelivered.inc({ partner });
+      if (endToEndMs >= 0) m.endToEnd.observe({ partner }, endToEndMs / 1000);
+    },
+    brazeRequest: (endpoint, status, durationMs, objects, flushReason) => {
+      m.brazeRequests.inc({ endpoint, status });
+      m.brazeLatency.observe({ endpoint }, durationMs / 1000);
+      m.brazeObjects.observe({ endpoint }, objects);
+      m.batchesFlushed.inc({ endpoint, reason: flushReason });
+    },
+    brazeRetry: (endpoint, reason) => m.brazeRetries.inc({ endpoint, reason }),
+    rateLimitWait: (endpoint, waitMs) => {
+      m.rateLimitWaits.inc({ endpoint });
+      m.rateLimitWaitSeconds.inc({ endpoint }, waitMs / 1000);
+    },
+    opsInFlight: (queued, inFlight) => {
+      m.opsQueued.set(queued);
+      m.opsInFlight.set(inFlight);
+    },
+    consumerLag: (topic, partition, lag) => m.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag)),
+    offsetCommitted: (topic) => m.offsetsCommitted.inc({ topic }),
+  };
+}

@@ -1,0 +1,40 @@
+import type { BrazeHttpResponse, BrazeTransport } from '../../src/core/ports.js';
+
+export interface SentRequest {
+  readonly path: string;
+  readonly body: { attributes?: Record<string, unknown>[]; events?: Record<string, unknown>[]; purchases?: Record<string, unknown>[] };
+}
+
+type Responder = (req: SentRequest, n: number) => Partial<BrazeHttpResponse> & { status: number } | Error | Promise<Partial<BrazeHttpResponse> & { status: number } | Error>;
+
+/** An in-memory Braze transport for unit tests of the sink: records every request and answers through `respond`. */
+export class FakeBrazeTransport implements BrazeTransport {
+  readonly requests: SentRequest[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(public respond: Responder = () => ({ status: 201, body: { message: 'success' } })) {}
+
+  async post(path: string, body: unknown): Promise<BrazeHttpResponse> {
+    const req = { path, body: structuredClone(body) as SentRequest['body'] };
+    this.requests.push(req);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setImmediate(r));
+      const res = await this.respond(req, this.requests.length);
+      if (res instanceof Error) throw res;
+      const headers = res.headers ?? (() => undefined);
+      return { status: res.status, headers, body: res.body ?? { message: 'success' } };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Every object sent, in send order, with the array it was in. */
+  objects(): Array<{ array: string; object: Record<string, unknown> }> {
+    const out: Array<{ array: string; object: Record<string, unknown> }> = [];
+    for (const r of this.requests) for (const array of ['attributes', 'events', 'purchases'] as const) for (const o of r.body[array] ?? []) out.push({ array, object: o });
+    return out;
+  }
+}

@@ -1,0 +1,259 @@
+import { describe, it, expect } from 'vitest';
+import { PipelineEngine, type BatchControl } from '../../../src/pipeline/engine.js';
+import { NOOP_OBSERVER, systemClock } from '../../../src/pipeline/ports.js';
+import type { DeadLetter, DecodedRecord } from '../../../src/core/ports.js';
+import { RecordDecoder } from '../../../src/adapters/schema-registry/record-decoder.js';
+import { FakeBrazeTransport } from '../../helpers/fake-braze.js';
+
+const TOPIC = 'actioniq.audience-membership';
+const EVENTS = 'actioniq.events';
+
+function membership(offset: number, user: string | null, member: boolean, audience = '7'): DecodedRecord {
+  return {
+    topic: TOPIC,
+    partition: 0,
+    offset: String(offset),
+    key: user ? Buffer.from(user) : null,
+    value: Buffer.from(JSON.stringify({ audience_id: audience, split_id: 'A', member, external_id: user, updated_at: 1_700_000_000_000 + offset })),
+    headers: {},
+    timestampMs: Date.now(),
+  };
+}
+
+function event(offset: number, user: string, name: string): DecodedRecord {
+  return {
+    topic: EVENTS,
+    partition: 0,
+    offset: String(offset),
+    key: Buffer.from(user),
+    value: Buffer.from(JSON.stringify({ name, external_id: user, timestamp: 1_700_000_000_000 + offset, properties: {} })),
+    headers: {},
+    timestampMs: Date.now(),
+  };
+}
+
+const silentLog = { info() {}, warn() {}, error() {} };
+
+function setup(transport: FakeBrazeTransport, overrides: { maxInFlightOps?: number; maxAttempts?: number; lingerMs?: number; onConfigProblem?: (p: unknown) => void; configRetryMs?: number } = {}) {
+  const letters: DeadLetter[] = [];
+  const commits: Array<{ topic: string; partition: number; offset: string }> = [];
+  const engine = new PipelineEngine({
+    topics: new Map([[TOPIC, 'actioniq.audience-membership'], [EVENTS, 'actioniq.events']]),
+    partnerOptions: { actioniq: { attributePrefix: 'AIQ' }, extole: { externalIdFrom: 'partner_user_id', rewardStates: ['FULFILLED'] }, komo: { hubs: {} } },
+    decoder: new RecordDecoder({ registryUrl: null }),
+    deadLetters: { write: async (l) => void letters.push(...l) },
+    committer: { commit: async (o) => void commits.push(...o) },
+    track: {
+      transport,
+      batch: { mode: 'combined', maxObjects: 75, maxBytes: 1_000_000, lingerMs: overrides.lingerMs ?? 2 },
+      retry: { maxAttempts: overrides.maxAttempts ?? 5, baseMs: 1, maxMs: 5 },
+      rate: { limit: 1_000_000, windowMs: 1000, share: 1 },
+      maxConcurrentRequests: 4,
+      configRetryMs: overrides.configRetryMs ?? 20,
+    },
+    maxInFlightOps: overrides.maxInFlightOps ?? 10_000,
+    commitIntervalMs: 60_000,
+    heartbeatEveryMs: 10,
+    clock: systemClock,
+    random: () => 0.5,
+    observer: NOOP_OBSERVER,
+    log: silentLog,
+    ...(overrides.onConfigProblem ? { onConfigProblem: overrides.onConfigProblem } : {}),
+  });
+  const control: BatchControl & { resolved: string[] } = {
+    resolved: [],
+    resolveOffset(o) {
+      this.resolved.push(o);
+    },
+    heartbeat: async () => {},
+    isActive: () => true,
+  };
+  engine.onAssignment();
+  return { engine, letters, commits, control };
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe('PipelineEngine', () => {
+  it('delivers every record and commits past the last one', async () => {
+    const braze = new FakeBrazeTransport();
+    const { engine, control } = setup(braze);
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true), membership(1, 'u2', false), membership(2, 'u3', true)], control);
+    await until(() => engine.opsInFlight === 0);
+    expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '3' }]);
+    expect(braze.objects().map((o) => o.object)).toEqual([
+      { external_id: 'u1', AIQ_7_A: true },
+      { external_id: 'u2', AIQ_7_A: false },
+      { external_id: 'u3', AIQ_7_A: true },
+    ]);
+    expect(control.resolved).toEqual(['0', '1', '2']);
+  });
+
+  it('commits only up to the first record that is not yet delivered', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const braze = new FakeBrazeTransport(async (req) => {
+      if (req.body.attributes?.some((a) => a.external_id === 'slow')) await held;
+      return { status: 201 };
+    });
+    const { engine, control } = setup(braze, { lingerMs: 0 });
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'a', true)], control);
+    await until(() => engine.opsInFlight === 0);
+    await engine.handleBatch(TOPIC, 0, [membership(1, 'slow', true), membership(2, 'b', true), membership(3, 'c', true)], control);
+    await until(() => engine.opsInFlight === 1);
+    expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '1' }]);
+    release();
+    await until(() => engine.opsInFlight === 0);
+    expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '4' }]);
+  });
+
+  it('keeps one user\'s ops in record order across retries while other users proceed', async () => {
+    let failures = 0;
+    const accepted: string[] = [];
+    let flakyInFlight = 0;
+    let flakyOverlap = false;
+    const braze = new FakeBrazeTransport(async (req) => {
+      const flaky = (req.body.events ?? []).filter((e) => e.external_id === 'flaky');
+      if (flaky.length > 0 && ++flakyInFlight > 1) flakyOverlap = true;
+      await new Promise((r) => setTimeout(r, 1));
+      if (flaky.length > 0) flakyInFlight--;
+      if (flaky.length > 0 && failures < 3) {
+        failures++;
+        return { status: 503, body: { message: 'unavailable' } };
+      }
+      accepted.push(...flaky.map((e) => String(e.name)));
+      return { status: 201 };
+    });
+    const { engine, control } = setup(braze, { lingerMs: 0 });
+    const records = Array.from({ length: 30 }, (_, i) => event(i, i % 3 === 0 ? 'flaky' : `other${i}`, `e${i}`));
+    await engine.handleBatch(EVENTS, 0, records, control);
+    await until(() => engine.opsInFlight === 0);
+    expect(failures).toBe(3);
+    expect(flakyOverlap).toBe(false);
+    expect(accepted).toEqual(records.filter((_, i) => i % 3 === 0).map((_, j) => `e${j * 3}`));
+    const others = braze.objects().filter((o) => o.object.external_id !== 'flaky').map((o) => o.object.name);
+    expect(new Set(others).size).toBe(20);
+    expect(engine.committable()).toEqual([{ topic: EVENTS, partition: 0, offset: '30' }]);
+  });
+
+  it('dead-letters exactly the records behind the indexes of a 201 with errors', async () => {
+    const braze = new FakeBrazeTransport((req) => {
+      const idx = (req.body.attributes ?? []).findIndex((a) => a.external_id === 'rejected');
+      return idx < 0 ? { status: 201 } : { status: 201, body: { message: 'success', errors: [{ type: 'EMAIL_BAD_FORMAT', input_array: 'attributes', index: idx }] } };
+    });
+    const { engine, control, letters } = setup(braze, { lingerMs: 5 });
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'ok1', true), membership(1, 'rejected', true), membership(2, 'ok2', true)], control);
+    await until(() => engine.opsInFlight === 0 && letters.length === 1);
+    expect(letters.map((l) => [l.record.offset, l.code, l.brazeErrorType])).toEqual([['1', 'braze_item_error', 'EMAIL_BAD_FORMAT']]);
+    await until(() => engine.committable()[0]?.offset === '3');
+  });
+
+  it('bisects a rejected request until the offending record is isolated, delivering the rest', async () => {
+    const braze = new FakeBrazeTransport((req) =>
+      req.body.attributes?.some((a) => a.external_id === 'poison') ? { status: 400, body: { message: 'Invalid attribute' } } : { status: 201 },
+    );
+    const { engine, control, letters } = setup(braze, { lingerMs: 10 });
+    const records = Array.from({ length: 20 }, (_, i) => membership(i, i === 13 ? 'poison' : `user${i}`, true));
+    await engine.handleBatch(TOPIC, 0, records, control);
+    await until(() => engine.opsInFlight === 0 && letters.length === 1);
+    expect(letters[0]!.record.offset).toBe('13');
+    expect(letters[0]!.code).toBe('braze_rejected');
+    const delivered = new Set(braze.requests.filter((r) => !r.body.attributes?.some((a) => a.external_id === 'poison')).flatMap((r) => r.body.attributes!.map((a) => a.external_id)));
+    expect(delivered.size).toBe(19);
+    await until(() => engine.committable()[0]?.offset === '20');
+  });
+
+  it('dead-letters after the retry budget is spent, with a reason that says so', async () => {
+    const braze = new FakeBrazeTransport(() => ({ status: 503 }));
+    const { engine, control, letters } = setup(braze, { maxAttempts: 3 });
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true)], control);
+    await until(() => letters.length === 1);
+    expect(braze.requests).toHaveLength(3);
+    expect(letters[0]!.code).toBe('braze_retries_exhausted');
+  });
+
+  it('dead-letters undecodable and unmappable records with their reasons and never stops', async () => {
+    const braze = new FakeBrazeTransport();
+    const { engine, control, letters } = setup(braze);
+    const garbage: DecodedRecord = { ...membership(0, 'x', true), value: Buffer.from([0xff, 0xfe, 0x01]) };
+    const badJson: DecodedRecord = { ...membership(1, 'x', true), value: Buffer.from('{"audience_id": ') };
+    const noId = membership(2, null, true);
+    await engine.handleBatch(TOPIC, 0, [garbage, badJson, noId, membership(3, 'fine', true)], control);
+    await until(() => letters.length === 3 && engine.opsInFlight === 0);
+    expect(letters.map((l) => [l.record.offset, l.code])).toEqual([['0', 'unknown_format'], ['1', 'invalid_json'], ['2', 'no_identifier']]);
+    await until(() => engine.committable()[0]?.offset === '4');
+  });
+
+  it('pauses on a configuration error without dead-lettering, and resumes when Braze accepts again', async () => {
+    let keyFixed = false;
+    const braze = new FakeBrazeTransport(() => (keyFixed ? { status: 201 } : { status: 401, body: { message: 'Invalid API key' } }));
+    const problems: unknown[] = [];
+    const { engine, control, letters } = setup(braze, { onConfigProblem: (p) => problems.push(p), configRetryMs: 10 });
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true), membership(1, 'u2', true)], control);
+    await until(() => problems.length === 1);
+    expect(engine.sink.configProblem?.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(letters).toEqual([]);
+    // Nothing past the first record may be committed while delivery is paused.
+    expect(engine.committable().map((o) => o.offset)).toEqual(['0']);
+    keyFixed = true;
+    await until(() => engine.opsInFlight === 0);
+    expect(problems).toEqual([{ status: 401, message: 'Invalid API key' }, null]);
+    expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '2' }]);
+  });
+
+  it('holds the batch handler while the in-flight cap is reached (bounded memory)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const braze = new FakeBrazeTransport(async () => {
+      await held;
+      return { status: 201 };
+    });
+    const { engine, control } = setup(braze, { maxInFlightOps: 5, lingerMs: 0 });
+    const records = Array.from({ length: 12 }, (_, i) => membership(i, `u${i}`, true));
+    let finished = false;
+    const handling = engine.handleBatch(TOPIC, 0, records, control).then(() => (finished = true));
+    await until(() => control.resolved.length === 5);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(finished).toBe(false);
+    expect(engine.opsInFlight).toBe(5);
+    release();
+    await handling;
+    await until(() => engine.opsInFlight === 0);
+    expect(control.resolved).toHaveLength(12);
+  });
+
+  it('drops the previous generation\'s queued work on a new assignment and never marks its records done', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const braze = new FakeBrazeTransport(async () => {
+      await held;
+      return { status: 201 };
+    });
+    const { engine, control } = setup(braze, { lingerMs: 0 });
+    await engine.handleBatch(EVENTS, 0, [event(0, 'u1', 'a'), event(1, 'u1', 'b')], control);
+    await until(() => engine.sink.inFlight >= 1);
+    engine.onAssignment();
+    expect(engine.sink.queued).toBe(0);
+    release();
+    await until(() => engine.opsInFlight === 0);
+    expect(engine.committable()).toEqual([]);
+  });
+
+  it('flushes queued work and commits on shutdown', async () => {
+    const braze = new FakeBrazeTransport();
+    const { engine, control, commits } = setup(braze, { lingerMs: 60_000 });
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true), membership(1, 'u2', true)], control);
+    expect(braze.requests).toHaveLength(0);
+    const { drained } = await engine.shutdown(5000);
+    expect(drained).toBe(true);
+    expect(braze.requests).toHaveLength(1);
+    expect(commits).toEqual([{ topic: TOPIC, partition: 0, offset: '2' }]);
+  });
+});
