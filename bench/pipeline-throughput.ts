@@ -1,0 +1,80 @@
+/**
+ * End-to-end throughput of the pipeline on the embedded sandbox: a backlog of realistic partner records
+ * (70 % Avro, 30 % JSON) produced to Kafka, consumed, mapped and delivered to the Braze sandbox.
+ */
+import { pathToFileURL } from 'node:url';
+import { metricTotal, startDemoStack } from '../src/cli/demo-stack.js';
+import { SampleRecordGenerator } from '../src/app/sample-records.js';
+import type { BenchResult } from './types.js';
+
+interface Scenario {
+  readonly name: string;
+  readonly records: number;
+  readonly brazeLatencyMs: number;
+  readonly maxInFlightOps?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'pipeline, Braze latency 50 ms', records: 30_000, brazeLatencyMs: 50 },
+  { name: 'pipeline, Braze latency 0 ms', records: 30_000, brazeLatencyMs: 0 },
+  { name: 'pipeline backlog, in-flight cap 2000, Braze 50 ms', records: 60_000, brazeLatencyMs: 50, maxInFlightOps: 2000 },
+];
+
+async function runScenario(s: Scenario): Promise<BenchResult[]> {
+  const stack = await startDemoStack({
+    sandbox: { braze: { latencyMs: s.brazeLatencyMs, requestLogSize: 100 } },
+    partitions: 6,
+    overrides: {
+      kafka: { groupId: `bench-${Date.now()}`, maxWaitTimeMs: 100 },
+      braze: { lingerMs: 20, maxConcurrentRequests: 32 },
+      pipeline: { commitIntervalMs: 500, ...(s.maxInFlightOps ? { maxInFlightOps: s.maxInFlightOps } : {}) },
+      observability: { port: null, logLevel: 'error' },
+    },
+  });
+  try {
+    const gen = new SampleRecordGenerator({ seed: 1, users: 20_000 });
+    const started = performance.now();
+    let rssPeak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+    for (let done = 0; done < s.records; ) {
+      const n = Math.min(2000, s.records - done);
+      await stack.produce(Array.from({ length: n }, () => gen.next()));
+      done += n;
+    }
+    const produced = performance.now();
+    const deadline = Date.now() + 120_000;
+    let finished = 0;
+    while (Date.now() < deadline) {
+      finished =
+        (await metricTotal(stack.app, 'tributary_records_delivered_total')) +
+        (await metricTotal(stack.app, 'tributary_records_dead_lettered_total')) +
+        (await metricTotal(stack.app, 'tributary_records_skipped_total'));
+      if (finished >= s.records) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const requests = await metricTotal(stack.app, 'tributary_braze_requests_total');
+    const counters = stack.sandbox.braze.state.counters();
+    const objects = counters.objects.attributes.received + counters.objects.events.received + counters.objects.purchases.received;
+    const notes = `${s.records} records, ${finished} finished; produce took ${((produced - started) / 1000).toFixed(1)} s; sandbox broker, registry and Braze in the same process`;
+    return [
+      { scenario: s.name, metric: 'end-to-end throughput', value: Math.round(finished / elapsedS), unit: 'records/s', notes },
+      { scenario: s.name, metric: 'Braze requests', value: requests, unit: 'requests' },
+      { scenario: s.name, metric: 'objects per /users/track request', value: Math.round((objects / Math.max(1, counters.byEndpoint['POST /users/track']?.['201'] ?? requests)) * 10) / 10, unit: 'objects' },
+      { scenario: s.name, metric: 'peak RSS (whole process)', value: Math.round(rssPeak / 1024 / 1024), unit: 'MiB' },
+    ];
+  } finally {
+    await stack.close();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  for (const s of SCENARIOS) out.push(...(await runScenario(s)));
+  return out;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await run()) console.log(`${r.scenario} | ${r.metric} | ${r.value} ${r.unit}${r.notes ? ` | ${r.notes}` : ''}`);
+}

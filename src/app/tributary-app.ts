@@ -1,0 +1,214 @@
+import { Registry } from 'prom-client';
+import type { Producer } from 'kafkajs';
+import type { TributaryConfig, InputTopicKey } from '../config/index.js';
+import { TributaryError } from '../core/errors.js';
+import type { InputTopicKind } from '../partners/index.js';
+import { PipelineEngine } from '../pipeline/engine.js';
+import { systemClock, type Clock } from '../pipeline/ports.js';
+import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
+import { createKafka } from '../adapters/kafka/kafka-client.js';
+import { KafkaSource } from '../adapters/kafka/kafka-source.js';
+import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
+import { RecordDecoder } from '../adapters/schema-registry/record-decoder.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { createMetrics, metricsObserver, type Metrics } from '../observability/metrics.js';
+import { startObservabilityServer, type ObservabilityServer } from '../observability/http-server.js';
+
+/** Which mapper reads each configurable input topic. Quikly and Braze-event topics are routed elsewhere. */
+const TOPIC_KINDS: Partial<Record<InputTopicKey, InputTopicKind>> = {
+  actioniqAudienceMembership: 'actioniq.audience-membership',
+  actioniqUserAttributes: 'actioniq.user-attributes',
+  actioniqEvents: 'actioniq.events',
+  extoleEvents: 'extole.events',
+  komoSubmissions: 'komo.submissions',
+};
+
+export interface AppDeps {
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** How long to wait before probing Braze again after a 401/403/404. */
+  readonly configRetryMs?: number;
+}
+
+export type AppState = 'starting' | 'running' | 'paused-config' | 'stopping' | 'stopped' | 'crashed';
+
+export interface TributaryApp {
+  readonly metricsUrl: string | null;
+  readonly metrics: Metrics;
+  readonly registry: Registry;
+  state(): AppState;
+  /** Resolves when the app stops on its own (consumer crash) or through stop(). */
+  readonly finished: Promise<void>;
+  /** Graceful: stop fetching, flush, wait for in-flight requests (bounded), commit, leave the group. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every component, owns the start-up and shutdown order. */
+export async function startTributary(config: TributaryConfig, deps: AppDeps = {}): Promise<TributaryApp> {
+  const log = deps.logger ?? createLogger({ level: config.observability.logLevel });
+  const registry = deps.registry ?? new Registry();
+  const metrics = createMetrics(registry);
+  const observer = metricsObserver(metrics);
+  const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
+
+  const { restEndpoint, apiKey } = config.braze;
+  if (!restEndpoint || !apiKey) {
+    throw new TributaryError('config_invalid', 'braze.restEndpoint and braze.apiKey are required: set BRAZE_REST_ENDPOINT and BRAZE_API_KEY');
+  }
+  const topics = new Map<string, InputTopicKind>();
+  for (const key of config.topics.consume) {
+    const kind = TOPIC_KINDS[key];
+    if (!kind) throw new TributaryError('config_invalid', `topics.consume: ${key} is not consumed by this release; remove it from topics.consume`);
+    topics.set(config.topics[key], kind);
+  }
+
+  let state: AppState = 'starting';
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const setState = (s: AppState) => {
+    state = s;
+    metrics.ready.set(s === 'running' ? 1 : 0);
+  };
+  setState('starting');
+
+  let server: ObservabilityServer | null = null;
+  if (config.observability.port !== null) {
+    server = await startObservabilityServer({
+      host: config.observability.host,
+      port: config.observability.port,
+      registry,
+      health: {
+        healthy: () => ({ ok: state !== 'crashed', detail: { state } }),
+        ready: () => ({ ok: state === 'running', detail: { state, ...(engine?.sink.configProblem ? { braze: engine.sink.configProblem } : {}) } }),
+      },
+    });
+  }
+
+  const kafkaLog = log.child({ component: 'kafkajs' });
+  const kafka = createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    connectionTimeoutMs: config.kafka.connectionTimeoutMs,
+    requestTimeoutMs: config.kafka.requestTimeoutMs,
+    ssl: config.kafka.ssl,
+    sasl: config.kafka.sasl,
+    log: (level, message, extra) => kafkaLog[level](extra, message),
+  });
+  const transport = createBrazeTransport({
+    restEndpoint,
+    apiKey,
+    requestTimeoutMs: config.braze.requestTimeoutMs,
+    connections: config.braze.maxConcurrentRequests,
+  });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const source = new KafkaSource(kafka, {
+    groupId: config.kafka.groupId,
+    topics: [...topics.keys()],
+    fromBeginning: config.kafka.fromBeginning,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
+    heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+    maxWaitTimeMs: config.kafka.maxWaitTimeMs,
+    maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+  });
+  const trackRate = config.braze.rateLimits['users.track'];
+  let engine: PipelineEngine | null = null;
+  engine = new PipelineEngine({
+    topics,
+    partnerOptions: config.partners,
+    decoder: new RecordDecoder({
+      registryUrl: config.schemaRegistry.url,
+      username: config.schemaRegistry.username,
+      password: config.schemaRegistry.password,
+    }),
+    deadLetters: createDeadLetterWriter(producer, config.topics.deadLetter),
+    committer: { commit: (offsets) => source.commit(offsets) },
+    track: {
+      transport,
+      batch: {
+        mode: config.braze.objectLimitMode,
+        maxObjects: config.braze.maxObjectsPerRequest,
+        maxBytes: config.braze.maxBatchBytes,
+        lingerMs: config.braze.lingerMs,
+      },
+      retry: config.braze.retry,
+      rate: { limit: trackRate.limit, windowMs: trackRate.windowMs, share: config.braze.rateLimitShare === 'auto' ? 1 : config.braze.rateLimitShare },
+      maxConcurrentRequests: config.braze.maxConcurrentRequests,
+      ...(deps.configRetryMs === undefined ? {} : { configRetryMs: deps.configRetryMs }),
+    },
+    maxInFlightOps: config.pipeline.maxInFlightOps,
+    commitIntervalMs: config.pipeline.commitIntervalMs,
+    heartbeatEveryMs: Math.max(100, Math.floor(config.kafka.heartbeatIntervalMs / 2)),
+    clock,
+    random,
+    observer,
+    log: log.child({ component: 'pipeline' }),
+    onConfigProblem: (problem) => {
+      metrics.brazeConfigError.set(problem ? 1 : 0);
+      if (problem && state === 'running') {
+        setState('paused-config');
+        source.pause();
+      } else if (!problem && state === 'paused-config') {
+        setState('running');
+        source.resume();
+      }
+    },
+  });
+  const pipeline = engine;
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    if (stopping) return stopping;
+    stopping = (async () => {
+      setState('stopping');
+      source.pause();
+      const { drained } = await pipeline.shutdown(config.pipeline.shutdownTimeoutMs);
+      if (!drained) log.warn({ opsInFlight: pipeline.opsInFlight }, 'shutdown deadline reached with operations in flight; they stay uncommitted and will be delivered again');
+      await source.stop().catch((err: Error) => log.warn({ err: err.message }, 'leaving the consumer group failed'));
+      await producer.disconnect().catch(() => undefined);
+      await transport.close().catch(() => undefined);
+      await server?.close();
+      if (state !== 'crashed') setState('stopped');
+      finish();
+    })();
+    return stopping;
+  };
+
+  try {
+    await producer.connect();
+    await source.start({
+      onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),
+      onAssignment: () => {
+        pipeline.onAssignment();
+        if (state === 'starting') setState(pipeline.sink.configProblem ? 'paused-config' : 'running');
+        if (config.braze.rateLimitShare === 'auto') {
+          void source.memberCount().then((n) => {
+            if (n) pipeline.sink.setRateShare(1 / n);
+          });
+        }
+      },
+      onRebalancing: () => void pipeline.commitNow(),
+      onCrash: (err) => {
+        log.error({ err: err.message }, 'the Kafka consumer stopped and will not restart; exiting');
+        setState('crashed');
+        void stop();
+      },
+    });
+  } catch (err) {
+    setState('crashed');
+    await stop();
+    throw err;
+  }
+
+  return {
+    metricsUrl: server?.url ?? null,
+    metrics,
+    registry,
+    state: () => state,
+    finished,
+    stop,
+  };
+}

@@ -1,0 +1,32 @@
+import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { ConfigError, loadConfig, redactConfig } from '../config/index.js';
+
+const FLAGS: FlagSpec = {
+  config: { type: 'string', help: 'configuration file (JSON or YAML)' },
+  print: { type: 'boolean', help: 'print the effective configuration (secrets hidden)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+/** `tributary config check`: validate the file plus environment, list every problem at once, exit 1 if any. */
+export async function configCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'check') throw new UsageError('usage: tributary config check [--config FILE] [--print]');
+  const { flags } = parseFlags(rest, FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp('tributary config check [--config FILE] [--print]', FLAGS) + '\n');
+    return 0;
+  }
+  const file = flags.config as string | undefined;
+  try {
+    const config = await loadConfig({ ...(file ? { file } : {}) });
+    process.stdout.write(`configuration OK${file ? ` (${file})` : ' (defaults and environment)'}\n`);
+    if (flags.print) process.stdout.write(JSON.stringify(redactConfig(config), null, 2) + '\n');
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration has ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

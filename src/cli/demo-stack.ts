@@ -1,0 +1,108 @@
+/**
+ * The whole product on the embedded sandbox, in one process: the sandbox stack, the topics, the schemas,
+ * and tributary itself configured against them. Used by `tributary demo` (npm start) and the benchmarks.
+ */
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { defaultConfig, loadConfig, type DeepPartial, type TributaryConfig, type InputTopicKey } from '../config/index.js';
+import { startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
+import { SAMPLE_KOMO_HUB_CONFIG, type SampleRecord } from '../app/sample-records.js';
+import { encodeAvro, publishSchemas, readTopicSchemas, type PublishedSchema } from '../adapters/schema-registry/schema-publisher.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
+
+export const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
+
+export interface DemoStackOptions {
+  readonly sandbox?: SandboxOptions;
+  readonly partitions?: number;
+  readonly overrides?: DeepPartial<TributaryConfig>;
+  readonly deps?: AppDeps;
+}
+
+export interface DemoStack {
+  readonly sandbox: Sandbox;
+  readonly app: TributaryApp;
+  readonly config: TributaryConfig;
+  readonly schemas: Map<string, PublishedSchema>;
+  /** Produces records to their configured topics; `avroShare` of them Avro, the rest JSON. */
+  produce(records: readonly SampleRecord[], avroShare?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startDemoStack(options: DemoStackOptions = {}): Promise<DemoStack> {
+  const sandbox = await startSandbox(options.sandbox);
+  let producer: Producer | null = null;
+  let app: TributaryApp | null = null;
+  try {
+    const overrides = options.overrides ?? {};
+    const config = await loadConfig({
+      env: {},
+      overrides: {
+        ...overrides,
+        kafka: { groupId: 'tributary-demo', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, maxWaitTimeMs: 200, ...overrides.kafka, brokers: sandbox.kafka.brokers },
+        schemaRegistry: { ...overrides.schemaRegistry, url: sandbox.schemaRegistry.url },
+        braze: { ...overrides.braze, restEndpoint: sandbox.braze.url, apiKey: sandbox.braze.apiKey },
+        partners: { ...overrides.partners, komo: { hubs: SAMPLE_KOMO_HUB_CONFIG, ...overrides.partners?.komo } },
+        observability: { logLevel: 'warn', ...overrides.observability },
+      },
+    });
+    const kafka = new Kafka({ clientId: 'tributary-demo-producer', brokers: sandbox.kafka.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const topicNames = [...new Set([...config.topics.consume.map((k) => config.topics[k]), config.topics.deadLetter])];
+    await admin.createTopics({ topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })), waitForLeaders: true });
+    await admin.disconnect();
+
+    // Schemas are registered under the configured topic names (TopicNameStrategy).
+    const defaultTopics = defaultConfig().topics as unknown as Record<string, unknown>;
+    const defaults = new Map<string, string>();
+    for (const [k, v] of Object.entries(config.topics)) if (typeof v === 'string') defaults.set(String(defaultTopics[k]), v);
+    const schemas = await publishSchemas(sandbox.schemaRegistry.url, readTopicSchemas(SCHEMAS_DIR), (t) => defaults.get(t) ?? t);
+
+    producer = kafka.producer();
+    await producer.connect();
+    app = await startTributary(config, options.deps);
+    const p = producer;
+    let flip = 0;
+    const produce = async (records: readonly SampleRecord[], avroShare = 0.7) => {
+      const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+      for (const r of records) {
+        const topic = config.topics[r.topicKey as InputTopicKey];
+        const schema = schemas.get(topic);
+        flip = (flip + avroShare) % 1;
+        const asAvro = schema && (avroShare >= 1 || (avroShare > 0 && flip < avroShare));
+        const value = asAvro ? encodeAvro(schema!, r.value) : Buffer.from(JSON.stringify(r.value));
+        let list = byTopic.get(topic);
+        if (!list) byTopic.set(topic, (list = []));
+        list.push({ key: r.key, value });
+      }
+      await p.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    };
+    return {
+      sandbox,
+      app,
+      config,
+      schemas,
+      produce,
+      close: async () => {
+        await app?.stop();
+        await producer?.disconnect().catch(() => undefined);
+        await sandbox.close();
+      },
+    };
+  } catch (err) {
+    await app?.stop().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await sandbox.close();
+    throw err;
+  }
+}
+
+/** Sums every series of a counter or gauge in the app's registry. */
+export async function metricTotal(app: TributaryApp, name: string, filter?: (labels: Record<string, string | number>) => boolean): Promise<number> {
+  const metric = app.registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.filter((v) => !filter || filter(v.labels as Record<string, string | number>)).reduce((sum, v) => sum + v.value, 0);
+}

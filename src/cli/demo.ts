@@ -1,0 +1,106 @@
+import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { metricTotal, startDemoStack } from './demo-stack.js';
+import { onStopSignal } from './run.js';
+import { SampleRecordGenerator } from '../app/sample-records.js';
+
+const FLAGS: FlagSpec = {
+  rate: { type: 'number', help: 'sample records produced per second (default 500)' },
+  'duration-s': { type: 'number', help: 'stop by itself after this many seconds (default: run until Ctrl-C)' },
+  'braze-latency-ms': { type: 'number', help: 'latency the Braze sandbox adds to each answer (default 50)' },
+  'metrics-port': { type: 'number', help: 'port for /metrics, /healthz, /readyz (default 9464; 0 picks a free port)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+/**
+ * `tributary demo` (what `npm start` runs): the sandbox stack in-process, schemas registered, a realistic
+ * stream of every partner's records, the pipeline delivering it, and a live one-line summary.
+ */
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp('tributary demo [options]', FLAGS) + '\n');
+    return 0;
+  }
+  const rate = (flags.rate as number | undefined) ?? 500;
+  if (!(rate > 0 && rate <= 100_000)) throw new UsageError('--rate takes a number of records per second between 1 and 100000');
+  const durationS = flags['duration-s'] as number | undefined;
+  if (durationS !== undefined && !(durationS > 0)) throw new UsageError('--duration-s takes a positive number of seconds');
+  const latencyMs = (flags['braze-latency-ms'] as number | undefined) ?? 50;
+  const metricsPort = (flags['metrics-port'] as number | undefined) ?? 9464;
+
+  process.stderr.write('tributary demo: starting the sandbox stack (Kafka, Schema Registry, Braze) in this process…\n');
+  const stack = await startDemoStack({
+    sandbox: { braze: { latencyMs } },
+    overrides: { observability: { port: metricsPort, host: '127.0.0.1' } },
+  }).catch(async (err: Error & { code?: string }) => {
+    if (err.code === 'EADDRINUSE') throw new UsageError(`port ${metricsPort} is in use; pass --metrics-port 0 (or another port)`);
+    throw err;
+  });
+  const { sandbox, app } = stack;
+  const tty = process.stdout.isTTY === true;
+  process.stdout.write(
+    [
+      'tributary demo is running on the embedded sandbox:',
+      `  kafka            ${sandbox.addresses.kafka}`,
+      `  schema registry  ${sandbox.addresses.schemaRegistry}`,
+      `  braze sandbox    ${sandbox.addresses.braze}  (profiles: ${sandbox.addresses.braze}/_sandbox/profiles)`,
+      `  metrics          ${app.metricsUrl ?? 'disabled'}/metrics`,
+      `producing ${rate} sample records/s across the ActionIQ, Extole and Komo topics; Ctrl-C stops cleanly.`,
+      '',
+    ].join('\n'),
+  );
+
+  const generator = new SampleRecordGenerator();
+  let stopping = false;
+  let produced = 0;
+  const tickMs = 100;
+  const producing = (async () => {
+    let carry = 0;
+    while (!stopping) {
+      const started = Date.now();
+      carry += (rate * tickMs) / 1000;
+      const n = Math.floor(carry);
+      carry -= n;
+      if (n > 0) {
+        const batch = Array.from({ length: n }, () => generator.next());
+        await stack.produce(batch).catch((err: Error) => process.stderr.write(`produce failed: ${err.message}\n`));
+        produced += n;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, tickMs - (Date.now() - started))));
+    }
+  })();
+
+  let last = { at: Date.now(), delivered: 0 };
+  const summary = async (final = false) => {
+    const delivered = await metricTotal(app, 'tributary_records_delivered_total');
+    const received = await metricTotal(app, 'tributary_records_received_total');
+    const requests = await metricTotal(app, 'tributary_braze_requests_total');
+    const throttled = await metricTotal(app, 'tributary_braze_requests_total', (l) => l.status === '429');
+    const dead = await metricTotal(app, 'tributary_records_dead_lettered_total');
+    const skipped = await metricTotal(app, 'tributary_records_skipped_total');
+    const now = Date.now();
+    const perSecond = ((delivered - last.delivered) * 1000) / Math.max(1, now - last.at);
+    last = { at: now, delivered };
+    const line = `produced ${produced} | consumed ${received} | delivered ${delivered} (${perSecond.toFixed(0)}/s) | Braze requests ${requests} (429: ${throttled}) | dead letters ${dead} | skipped ${skipped} | ${app.state()}`;
+    if (tty && !final) process.stdout.write(`\r\x1b[2K${line}`);
+    else process.stdout.write(`${line}\n`);
+  };
+  const ticker = setInterval(() => void summary(), tty ? 1000 : 5000);
+
+  let stopRequested!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+  const off = onStopSignal(async () => stopRequested());
+  const timer = durationS === undefined ? null : setTimeout(() => stopRequested(), durationS * 1000);
+  await Promise.race([stopSignal, app.finished]);
+  stopping = true;
+  if (timer) clearTimeout(timer);
+  clearInterval(ticker);
+  await producing;
+  if (tty) process.stdout.write('\n');
+  process.stderr.write('tributary demo: stopping (draining in-flight work, committing offsets)…\n');
+  await app.stop();
+  await summary(true);
+  await stack.close();
+  off();
+  return app.state() === 'crashed' ? 1 : 0;
+}

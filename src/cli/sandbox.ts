@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { startKafkaSandbox, startSandbox } from '../sandbox/index.js';
+
+const KAFKA_FLAGS: FlagSpec = {
+  host: { type: 'string', help: 'address to listen on and advertise (default 127.0.0.1)' },
+  port: { type: 'number', help: 'port (default 9092; 0 picks a free port)' },
+  'data-dir': { type: 'string', help: 'keep logs and committed offsets here across restarts (default: memory only)' },
+  partitions: { type: 'number', help: 'partitions of auto-created topics (default 3)' },
+  'auto-create': { type: 'boolean', help: 'create unknown topics on first use: true|false (default true)' },
+  'retention-bytes': { type: 'number', help: 'per-partition log cap in bytes; oldest batches are dropped (default 268435456)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+const STACK_FLAGS: FlagSpec = {
+  host: { type: 'string', help: 'address to listen on (default 127.0.0.1)' },
+  'kafka-port': { type: 'number', help: 'Kafka port (default 9092; 0 picks a free port)' },
+  'registry-port': { type: 'number', help: 'Schema Registry port (default 8081; 0 picks a free port)' },
+  'braze-port': { type: 'number', help: 'Braze API sandbox port (default 8082; 0 picks a free port)' },
+  'data-dir': { type: 'string', help: 'keep every part\'s state here across restarts (default: memory only)' },
+  partitions: { type: 'number', help: 'partitions of auto-created topics (default 3)' },
+  'braze-latency-ms': { type: 'number', help: 'latency the Braze sandbox adds to every answer (default 0)' },
+  'braze-limits': { type: 'string', help: 'Braze rate limits: default|unlimited (default: default, Braze\'s published figures)' },
+  'braze-api-key': { type: 'string', help: 'the API key the Braze sandbox accepts (default sandbox-api-key)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+function nonNegativeInt(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new UsageError(`--${name} takes a whole number ≥ 0, not ${String(v)}`);
+  return v;
+}
+
+/** Runs in the foreground until SIGINT/SIGTERM; prints one JSON ready line on stdout, logs on stderr. */
+async function untilSignal(close: () => Promise<void>): Promise<number> {
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  process.stderr.write('tributary sandbox: stopping\n');
+  await close();
+  return 0;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function sandboxCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'kafka') {
+    const { flags } = parseFlags(argv.slice(1), KAFKA_FLAGS);
+    if (flags.help) {
+      process.stdout.write(formatHelp('tributary sandbox kafka [options]', KAFKA_FLAGS) + '\n');
+      return 0;
+    }
+    const partitions = nonNegativeInt('partitions', flags.partitions, 3);
+    if (partitions < 1) throw new UsageError('--partitions must be at least 1');
+    const dataDir = flags['data-dir'] as string | undefined;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const kafka = await startKafkaSandbox({
+      host: (flags.host as string | undefined) ?? '127.0.0.1',
+      port: nonNegativeInt('port', flags.port, 9092),
+      partitions,
+      autoCreate: (flags['auto-create'] as boolean | undefined) ?? true,
+      ...(dataDir ? { dataDir } : {}),
+      ...(flags['retention-bytes'] === undefined ? {} : { retentionBytes: nonNegativeInt('retention-bytes', flags['retention-bytes'], 0) }),
+      log,
+    });
+    process.stdout.write(JSON.stringify({ ready: true, kafka: kafka.brokers[0] }) + '\n');
+    return untilSignal(() => kafka.close());
+  }
+  if (argv[0] !== undefined && !argv[0].startsWith('--')) throw new UsageError(`unknown sandbox ${JSON.stringify(argv[0])}; try \`tributary sandbox\` or \`tributary sandbox kafka\``);
+  const { flags } = parseFlags(argv, STACK_FLAGS);
+  if (flags.help) {
+    process.stdout.write(formatHelp('tributary sandbox [kafka] [options]', STACK_FLAGS) + '\n');
+    return 0;
+  }
+  const limits = (flags['braze-limits'] as string | undefined) ?? 'default';
+  if (limits !== 'default' && limits !== 'unlimited') throw new UsageError(`--braze-limits takes default or unlimited, not ${JSON.stringify(limits)}`);
+  const dataDir = flags['data-dir'] as string | undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const apiKey = flags['braze-api-key'] as string | undefined;
+  const sandbox = await startSandbox({
+    host: (flags.host as string | undefined) ?? '127.0.0.1',
+    kafkaPort: nonNegativeInt('kafka-port', flags['kafka-port'], 9092),
+    registryPort: nonNegativeInt('registry-port', flags['registry-port'], 8081),
+    brazePort: nonNegativeInt('braze-port', flags['braze-port'], 8082),
+    ...(dataDir ? { dataDir } : {}),
+    kafka: { partitions: nonNegativeInt('partitions', flags.partitions, 3) },
+    braze: {
+      latencyMs: nonNegativeInt('braze-latency-ms', flags['braze-latency-ms'], 0),
+      limits,
+      ...(apiKey ? { apiKey } : {}),
+    },
+    log,
+  });
+  process.stdout.write(JSON.stringify({ ready: true, ...sandbox.addresses }) + '\n');
+  return untilSignal(() => sandbox.close());
+}
