@@ -27,10 +27,18 @@ export const FAST_CONSUMER = {
   retry: { initialRetryTime: 50, retries: 5 },
 } as const;
 
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+/** Polls until `condition` holds, running `poll` (if given) before each check. */
+export async function waitFor(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 15_000,
+  poll?: () => Promise<void>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  for (;;) {
+    if (poll !== undefined) await poll();
+    if (condition()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, poll === undefined ? 20 : 100));
   }
 }
