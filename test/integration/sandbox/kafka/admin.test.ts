@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Kafka } from 'kafkajs';
 import { type KafkaSandbox, startKafkaSandbox } from '../../../../src/sandbox/kafka/index.js';
 import { FAST_CONSUMER, kafkaClient, uniqueName, waitFor } from './helpers.js';
