@@ -1,0 +1,359 @@
+import type { Random } from './random.js';
+import type { ActivitySummary, BrazeSandboxProfile, JsonValue, ProfileRef, SubscriptionRecord, UserAlias } from './types.js';
+import { PENDING_SUBSCRIPTION_TTL_MS } from './limits.js';
+import { emailKey, normalizePhone } from './validators.js';
+
+/** The stored profile: the public shape plus an update sequence for "most recently updated" ties. */
+export type ProfileRecord = BrazeSandboxProfile & { seq: number };
+
+interface PendingState {
+  readonly state: 'subscribed' | 'unsubscribed';
+  readonly setAtMs: number;
+  readonly doubleOptInPending: boolean;
+}
+
+const aliasKey = (alias: UserAlias): string => `${alias.alias_label}\u0000${alias.alias_name}`;
+
+/** Oldest-wins for `first`, newest-wins for `last`, counts summed (§6 merge rules). */
+function mergeSummary(into: ActivitySummary | undefined, from: ActivitySummary): ActivitySummary {
+  if (into === undefined) return { ...from };
+  return {
+    count: into.count + from.count,
+    first: from.first < into.first ? from.first : into.first,
+    last: from.last > into.last ? from.last : into.last,
+  };
+}
+
+export interface SerializedStore {
+  readonly version: 1;
+  readonly profiles: ProfileRecord[];
+  readonly pending: [string, [string, PendingState][]][];
+}
+
+/**
+ * Profiles indexed by every identifier Braze looks up (external_id, braze_id, alias, email,
+ * phone), so each request costs O(objects), never O(profiles).
+ */
+export class ProfileStore {
+  private readonly byBrazeId = new Map<string, ProfileRecord>();
+  private readonly byExternalId = new Map<string, ProfileRecord>();
+  private readonly byAlias = new Map<string, ProfileRecord>();
+  private readonly byEmail = new Map<string, Set<ProfileRecord>>();
+  private readonly byPhone = new Map<string, Set<ProfileRecord>>();
+  /** Subscription states set for an email or phone no profile has yet (§7), keyed `email:`/`phone:`. */
+  private readonly pending = new Map<string, Map<string, PendingState>>();
+  private seq = 0;
+
+  constructor(private readonly random: Random, readonly historySize: number) {}
+
+  get size(): number {
+    return this.byBrazeId.size;
+  }
+
+  all(): IterableIterator<ProfileRecord> {
+    return this.byBrazeId.values();
+  }
+
+  private newBrazeId(nowMs: number): string {
+    // Braze ids look like Mongo ObjectIds: 4 bytes of seconds, then 8 random bytes, as 24 hex digits.
+    for (;;) {
+      let id = Math.floor(nowMs / 1000).toString(16).padStart(8, '0').slice(-8);
+      for (let i = 0; i < 4; i++) id += Math.floor(this.random.next() * 0x10000).toString(16).padStart(4, '0');
+      if (!this.byBrazeId.has(id)) return id;
+    }
+  }
+
+  create(nowMs: number): ProfileRecord {
+    const iso = new Date(nowMs).toISOString();
+    const profile: ProfileRecord = {
+      braze_id: this.newBrazeId(nowMs),
+      external_id: null,
+      user_aliases: [],
+      email: null,
+      phone: null,
+      standard_attributes: {},
+      custom_attributes: {},
+      custom_attribute_types: {},
+      custom_events: {},
+      events: [],
+      purchases: {},
+      purchase_history: [],
+      total_revenue: 0,
+      subscription_groups: {},
+      data_points: 0,
+      created_at: iso,
+      updated_at: iso,
+      seq: ++this.seq,
+    };
+    this.byBrazeId.set(profile.braze_id, profile);
+    return profile;
+  }
+
+  touch(profile: ProfileRecord, nowMs: number): void {
+    profile.updated_at = new Date(nowMs).toISOString();
+    profile.seq = ++this.seq;
+  }
+
+  // -- lookups ----------------------------------------------------------------------------------
+
+  byExternal(id: string): ProfileRecord | undefined {
+    return this.byExternalId.get(id);
+  }
+
+  byBraze(id: string): ProfileRecord | undefined {
+    return this.byBrazeId.get(id);
+  }
+
+  byUserAlias(alias: UserAlias): ProfileRecord | undefined {
+    return this.byAlias.get(aliasKey(alias));
+  }
+
+  allByEmail(email: string): ProfileRecord[] {
+    return [...(this.byEmail.get(emailKey(email)) ?? [])];
+  }
+
+  allByPhone(phone: string): ProfileRecord[] {
+    const normalized = normalizePhone(phone);
+    return normalized === null ? [] : [...(this.byPhone.get(normalized) ?? [])];
+  }
+
+  /**
+   * §2.2: several profiles sharing an email (or phone): the most recently updated one with an
+   * external_id, else the most recently updated one.
+   */
+  static pick(candidates: readonly ProfileRecord[]): ProfileRecord | undefined {
+    let best: ProfileRecord | undefined;
+    for (const p of candidates) {
+      if (best === undefined) best = p;
+      else if ((p.external_id !== null) !== (best.external_id !== null)) {
+        if (p.external_id !== null) best = p;
+      } else if (p.seq > best.seq) best = p;
+    }
+    return best;
+  }
+
+  find(ref: ProfileRef): ProfileRecord | undefined {
+    if ('external_id' in ref) return this.byExternal(ref.external_id);
+    if ('braze_id' in ref) return this.byBraze(ref.braze_id);
+    if ('user_alias' in ref) return this.byUserAlias(ref.user_alias);
+    if ('email' in ref) return ProfileStore.pick(this.allByEmail(ref.email));
+    return ProfileStore.pick(this.allByPhone(ref.phone));
+  }
+
+  findAll(ref: ProfileRef): ProfileRecord[] {
+    if ('email' in ref) return this.allByEmail(ref.email);
+    if ('phone' in ref) return this.allByPhone(ref.phone);
+    const one = this.find(ref);
+    return one === undefined ? [] : [one];
+  }
+
+  // -- identifier changes keep the indexes true -------------------------------------------------
+
+  setExternalId(profile: ProfileRecord, id: string): void {
+    if (profile.external_id !== null) this.byExternalId.delete(profile.external_id);
+    profile.external_id = id;
+    this.byExternalId.set(id, profile);
+  }
+
+  /** One alias_name per alias_label (§2.2); an alias already owned by another profile is refused. */
+  addAlias(profile: ProfileRecord, alias: UserAlias): boolean {
+    const key = aliasKey(alias);
+    const owner = this.byAlias.get(key);
+    if (owner !== undefined) return owner === profile;
+    if (profile.user_aliases.some((a) => a.alias_label === alias.alias_label)) return false;
+    profile.user_aliases.push({ alias_name: alias.alias_name, alias_label: alias.alias_label });
+    this.byAlias.set(key, profile);
+    return true;
+  }
+
+  setEmail(profile: ProfileRecord, email: string | null, nowMs: number): void {
+    if (profile.email !== null) this.unindex(this.byEmail, emailKey(profile.email), profile);
+    profile.email = email;
+    if (email !== null) {
+      this.index(this.byEmail, emailKey(email), profile);
+      this.applyPending(profile, `email:${emailKey(email)}`, nowMs);
+    }
+  }
+
+  /** Stores the normalised number when valid; an unusable number is kept as sent but not indexed. */
+  setPhone(profile: ProfileRecord, phone: string | null, nowMs: number): void {
+    if (profile.phone !== null) {
+      const old = normalizePhone(profile.phone);
+      if (old !== null) this.unindex(this.byPhone, old, profile);
+    }
+    if (phone === null) {
+      profile.phone = null;
+      return;
+    }
+    const normalized = normalizePhone(phone);
+    profile.phone = normalized ?? phone;
+    if (normalized !== null) {
+      this.index(this.byPhone, normalized, profile);
+      this.applyPending(profile, `phone:${normalized}`, nowMs);
+    }
+  }
+
+  private index(map: Map<string, Set<ProfileRecord>>, key: string, profile: ProfileRecord): void {
+    let set = map.get(key);
+    if (set === undefined) {
+      set = new Set();
+      map.set(key, set);
+    }
+    set.add(profile);
+  }
+
+  private unindex(map: Map<string, Set<ProfileRecord>>, key: string, profile: ProfileRecord): void {
+    const set = map.get(key);
+    if (set === undefined) return;
+    set.delete(profile);
+    if (set.size === 0) map.delete(key);
+  }
+
+  remove(profile: ProfileRecord): void {
+    this.byBrazeId.delete(profile.braze_id);
+    if (profile.external_id !== null && this.byExternalId.get(profile.external_id) === profile) {
+      this.byExternalId.delete(profile.external_id);
+    }
+    for (const alias of profile.user_aliases) {
+      if (this.byAlias.get(aliasKey(alias)) === profile) this.byAlias.delete(aliasKey(alias));
+    }
+    if (profile.email !== null) this.unindex(this.byEmail, emailKey(profile.email), profile);
+    if (profile.phone !== null) {
+      const normalized = normalizePhone(profile.phone);
+      if (normalized !== null) this.unindex(this.byPhone, normalized, profile);
+    }
+  }
+
+  // -- subscriptions ----------------------------------------------------------------------------
+
+  setSubscription(
+    profile: ProfileRecord, groupId: string, state: 'subscribed' | 'unsubscribed', nowMs: number, doubleOptIn: boolean,
+  ): void {
+    const record: SubscriptionRecord = {
+      // §7: a double opt-in user stays unsubscribed until they confirm.
+      state: doubleOptIn && state === 'subscribed' ? 'unsubscribed' : state,
+      updated_at: new Date(nowMs).toISOString(),
+    };
+    if (doubleOptIn && state === 'subscribed') record.double_opt_in_pending = true;
+    profile.subscription_groups[groupId] = record;
+    this.touch(profile, nowMs);
+  }
+
+  /** §7: a state for an email/phone on no profile is kept (30 days) and applied when one appears. */
+  setPendingSubscription(
+    kind: 'email' | 'phone', value: string, groupId: string, state: 'subscribed' | 'unsubscribed', nowMs: number,
+    doubleOptIn: boolean,
+  ): void {
+    const key = kind === 'email' ? `email:${emailKey(value)}` : `phone:${normalizePhone(value) ?? value}`;
+    let groups = this.pending.get(key);
+    if (groups === undefined) {
+      groups = new Map();
+      this.pending.set(key, groups);
+    }
+    groups.set(groupId, { state, setAtMs: nowMs, doubleOptInPending: doubleOptIn && state === 'subscribed' });
+  }
+
+  pendingSubscription(kind: 'email' | 'phone', value: string, groupId: string, nowMs: number): PendingState | undefined {
+    const key = kind === 'email' ? `email:${emailKey(value)}` : `phone:${normalizePhone(value) ?? value}`;
+    const pending = this.pending.get(key)?.get(groupId);
+    if (pending === undefined || nowMs - pending.setAtMs > PENDING_SUBSCRIPTION_TTL_MS) return undefined;
+    return pending;
+  }
+
+  private applyPending(profile: ProfileRecord, key: string, nowMs: number): void {
+    const groups = this.pending.get(key);
+    if (groups === undefined) return;
+    this.pending.delete(key);
+    for (const [groupId, pending] of groups) {
+      if (nowMs - pending.setAtMs > PENDING_SUBSCRIPTION_TTL_MS) continue;
+      if (profile.subscription_groups[groupId] !== undefined) continue;
+      profile.subscription_groups[groupId] = {
+        state: pending.doubleOptInPending ? 'unsubscribed' : pending.state,
+        updated_at: new Date(pending.setAtMs).toISOString(),
+        ...(pending.doubleOptInPending ? { double_opt_in_pending: true } : {}),
+      };
+    }
+  }
+
+  // -- identification (§6) ----------------------------------------------------------------------
+
+  /**
+   * Folds an unidentified profile into an identified one: fields present only on `from` move over,
+   * event/purchase summaries combine (counts summed, first = min, last = max), histories join,
+   * aliases move, then `from` is removed.
+   */
+  merge(from: ProfileRecord, into: ProfileRecord, nowMs: number): void {
+    this.remove(from);
+    for (const alias of from.user_aliases) this.addAlias(into, alias);
+    if (into.email === null && from.email !== null) this.setEmail(into, from.email, nowMs);
+    if (into.phone === null && from.phone !== null) this.setPhone(into, from.phone, nowMs);
+    for (const [key, value] of Object.entries(from.standard_attributes)) {
+      if (!(key in into.standard_attributes)) into.standard_attributes[key] = value;
+    }
+    for (const [key, value] of Object.entries(from.custom_attributes)) {
+      if (!(key in into.custom_attributes)) {
+        into.custom_attributes[key] = value;
+        into.custom_attribute_types[key] = from.custom_attribute_types[key];
+      }
+    }
+    for (const [name, summary] of Object.entries(from.custom_events)) {
+      into.custom_events[name] = mergeSummary(into.custom_events[name], summary);
+    }
+    for (const [id, summary] of Object.entries(from.purchases)) {
+      into.purchases[id] = mergeSummary(into.purchases[id], summary);
+    }
+    into.events = [...from.events, ...into.events].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+      .slice(-this.historySize);
+    into.purchase_history = [...from.purchase_history, ...into.purchase_history]
+      .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).slice(-this.historySize);
+    into.total_revenue += from.total_revenue;
+    for (const [groupId, record] of Object.entries(from.subscription_groups)) {
+      if (into.subscription_groups[groupId] === undefined) into.subscription_groups[groupId] = record;
+    }
+    into.data_points += from.data_points;
+    if (from.created_at < into.created_at) into.created_at = from.created_at;
+    this.touch(into, nowMs);
+  }
+
+  // -- whole-store operations -------------------------------------------------------------------
+
+  clear(): void {
+    this.byBrazeId.clear();
+    this.byExternalId.clear();
+    this.byAlias.clear();
+    this.byEmail.clear();
+    this.byPhone.clear();
+    this.pending.clear();
+    this.seq = 0;
+  }
+
+  serialize(): SerializedStore {
+    return {
+      version: 1,
+      profiles: [...this.byBrazeId.values()],
+      pending: [...this.pending].map(([key, groups]) => [key, [...groups]]),
+    };
+  }
+
+  load(data: SerializedStore): void {
+    this.clear();
+    for (const stored of data.profiles) {
+      const profile: ProfileRecord = { ...stored, user_aliases: [], email: null, phone: null };
+      this.byBrazeId.set(profile.braze_id, profile);
+      if (stored.external_id !== null) this.setExternalId(profile, stored.external_id);
+      for (const alias of stored.user_aliases) this.addAlias(profile, alias);
+      if (stored.email !== null) this.setEmail(profile, stored.email, 0);
+      if (stored.phone !== null) this.setPhone(profile, stored.phone, 0);
+      this.seq = Math.max(this.seq, profile.seq);
+    }
+    for (const [key, groups] of data.pending) this.pending.set(key, new Map(groups));
+  }
+}
+
+/** A deep copy without internal bookkeeping. */
+export function snapshot(profile: ProfileRecord): BrazeSandboxProfile {
+  const { seq: _seq, ...rest } = profile;
+  return structuredClone(rest);
+}
+
+export const cloneJson = <T extends JsonValue>(value: T): T => structuredClone(value);
