@@ -46,6 +46,8 @@ interface Job {
   readonly objects: number;
   readonly flushReason: FlushReason | 'split';
   attempt: number;
+  /** The next piece of a bisected batch: sent only after this one settles, so one user's ops never race. */
+  after?: Job;
 }
 
 /**
@@ -254,6 +256,7 @@ export class TrackSink {
               : { delivered: false, code: 'braze_item_error', detail: `Braze rejected the ${describeOp(it.payload.op)}`, brazeErrorType: type },
           );
         }
+        this.sendAfter(job);
         return;
       }
       case 'retry': {
@@ -261,6 +264,7 @@ export class TrackSink {
         if (job.attempt >= this.options.retry.maxAttempts) {
           const detail = `gave up after ${job.attempt} attempts (last: ${outcome.reason}${outcome.status ? ` ${outcome.status}` : ''})`;
           for (const it of job.items) this.finish(it, { delivered: false, code: 'braze_retries_exhausted', detail });
+          this.sendAfter(job);
           return;
         }
         const delay = backoffMs(job.attempt, this.options.retry, this.options.random);
@@ -277,11 +281,16 @@ export class TrackSink {
             code: 'braze_rejected',
             detail: `Braze answered ${outcome.status} to the ${describeOp(job.items[0]!.payload.op)}: ${truncate(outcome.message)}`,
           });
+          this.sendAfter(job);
           return;
         }
-        // Bisect: resend each half on its own until the offending objects are isolated.
+        // Bisect: resend each half on its own, one after the other, until the offending objects are isolated.
         const mid = Math.ceil(job.items.length / 2);
-        for (const half of [job.items.slice(0, mid), job.items.slice(mid)]) this.waitingJobs.push(this.rebuild(half));
+        const first = this.rebuild(job.items.slice(0, mid));
+        const second = this.rebuild(job.items.slice(mid));
+        lastOf(first).after = second;
+        lastOf(second).after = job.after;
+        this.waitingJobs.push(first);
         return;
       }
       case 'config': {
@@ -297,10 +306,23 @@ export class TrackSink {
     }
   }
 
+  /** Re-batches a subset of a sent batch, in order; a subset that no longer fits one request becomes a chain. */
   private rebuild(items: Item[]): Job {
-    const batch = new TrackBatch<Item>({ ...this.options.batch, maxObjects: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER }, this.options.clock.now());
-    for (const it of items) batch.offer(it.payload.op, it);
-    return this.jobFrom(batch, 'split');
+    const jobs: Job[] = [];
+    let batch = new TrackBatch<Item>(this.options.batch, this.options.clock.now());
+    for (const it of items) {
+      if (batch.offer(it.payload.op, it) === 'accept') continue;
+      jobs.push(this.jobFrom(batch, 'split'));
+      batch = new TrackBatch<Item>(this.options.batch, this.options.clock.now());
+      if (batch.offer(it.payload.op, it) !== 'accept') throw new Error('an op that was sent once no longer fits an empty batch');
+    }
+    if (!batch.isEmpty()) jobs.push(this.jobFrom(batch, 'split'));
+    for (let i = 0; i + 1 < jobs.length; i++) jobs[i]!.after = jobs[i + 1]!;
+    return jobs[0]!;
+  }
+
+  private sendAfter(job: Job): void {
+    if (job.after) this.waitingJobs.push(job.after);
   }
 
   private finish(item: Item, outcome: OpOutcome): void {
@@ -332,6 +354,12 @@ export class TrackSink {
   private reportGauges(): void {
     this.options.observer.opsInFlight(this.scheduler.queued, this.scheduler.inFlight);
   }
+}
+
+function lastOf(job: Job): Job {
+  let j = job;
+  while (j.after) j = j.after;
+  return j;
 }
 
 function describeOp(op: TrackOp): string {

@@ -34,7 +34,7 @@ function event(offset: number, user: string, name: string): DecodedRecord {
 
 const silentLog = { info() {}, warn() {}, error() {} };
 
-function setup(transport: FakeBrazeTransport, overrides: { maxInFlightOps?: number; maxAttempts?: number; lingerMs?: number; onConfigProblem?: (p: unknown) => void; configRetryMs?: number } = {}) {
+function setup(transport: FakeBrazeTransport, overrides: { maxConcurrentRequests?: number; maxInFlightOps?: number; maxAttempts?: number; lingerMs?: number; onConfigProblem?: (p: unknown) => void; configRetryMs?: number } = {}) {
   const letters: DeadLetter[] = [];
   const commits: Array<{ topic: string; partition: number; offset: string }> = [];
   const engine = new PipelineEngine({
@@ -48,7 +48,7 @@ function setup(transport: FakeBrazeTransport, overrides: { maxInFlightOps?: numb
       batch: { mode: 'combined', maxObjects: 75, maxBytes: 1_000_000, lingerMs: overrides.lingerMs ?? 2 },
       retry: { maxAttempts: overrides.maxAttempts ?? 5, baseMs: 1, maxMs: 5 },
       rate: { limit: 1_000_000, windowMs: 1000, share: 1 },
-      maxConcurrentRequests: 4,
+      maxConcurrentRequests: overrides.maxConcurrentRequests ?? 4,
       configRetryMs: overrides.configRetryMs ?? 20,
     },
     maxInFlightOps: overrides.maxInFlightOps ?? 10_000,
@@ -167,6 +167,32 @@ describe('PipelineEngine', () => {
     const delivered = new Set(braze.requests.filter((r) => !r.body.attributes?.some((a) => a.external_id === 'poison')).flatMap((r) => r.body.attributes!.map((a) => a.external_id)));
     expect(delivered.size).toBe(19);
     await until(() => engine.committable()[0]?.offset === '20');
+  });
+
+  it('sends the halves of a bisected batch one after the other, so one user\'s ops stay in order', async () => {
+    const accepted: string[] = [];
+    let sameInFlight = 0;
+    let overlapped = false;
+    const braze = new FakeBrazeTransport(async (req) => {
+      const events = req.body.events ?? [];
+      // The first two requests are slow, so everything after them queues up and leaves in one batch.
+      if (events.some((e) => e.external_id === 'blocker')) await new Promise((r) => setTimeout(r, 30));
+      const hasSame = events.some((e) => e.external_id === 'same');
+      if (hasSame && ++sameInFlight > 1) overlapped = true;
+      await new Promise((r) => setTimeout(r, 5));
+      if (hasSame) sameInFlight--;
+      if (events.some((e) => e.name === 'poison')) return { status: 400, body: { message: 'bad' } };
+      accepted.push(...events.filter((e) => e.external_id === 'same').map((e) => String(e.name)));
+      return { status: 201 };
+    });
+    const { engine, control, letters } = setup(braze, { lingerMs: 0, maxConcurrentRequests: 2 });
+    const records = [event(0, 'blocker', 'b0'), event(1, 'blocker2', 'b1')];
+    for (let i = 2; i < 22; i++) records.push(event(i, i % 2 === 0 ? 'same' : `u${i}`, i === 19 ? 'poison' : `e${i}`));
+    await engine.handleBatch(EVENTS, 0, records, control);
+    await until(() => engine.opsInFlight === 0 && letters.length === 1);
+    expect(overlapped).toBe(false);
+    expect(accepted).toEqual(['e2', 'e4', 'e6', 'e8', 'e10', 'e12', 'e14', 'e16', 'e18', 'e20']);
+    expect(letters[0]!.record.offset).toBe('19');
   });
 
   it('dead-letters after the retry budget is spent, with a reason that says so', async () => {
