@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlags, UsageError } from '../../../src/cli/args.js';
+
+const spec = { port: { type: 'number', help: '' }, host: { type: 'string', help: '' }, 'auto-create': { type: 'boolean', help: '' } } as const;
+
+describe('parseFlags', () => {
+  it('reads --flag value, --flag=value and boolean forms', () => {
+    expect(parseFlags(['--port', '0', '--host=127.0.0.1', '--auto-create', 'false', 'x'], spec)).toEqual({ flags: { port: 0, host: '127.0.0.1', 'auto-create': false }, positionals: ['x'] });
+    expect(parseFlags(['--auto-create'], spec).flags['auto-create']).toBe(true);
+  });
+
+  it('rejects unknown options, missing values and non-numbers with a message naming the option', () => {
+    expect(() => parseFlags(['--prot', '1'], spec)).toThrow(/unknown option --prot/);
+    expect(() => parseFlags(['--port'], spec)).toThrow(UsageError);
+    expect(() => parseFlags(['--port', 'abc'], spec)).toThrow(/--port takes a number/);
+    expect(() => parseFlags(['--auto-create=maybe'], spec)).toThrow(/true or false/);
+  });
+});

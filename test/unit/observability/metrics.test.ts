@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { createMetrics, metricsObserver } from '../../../src/observability/metrics.js';
+import { startObservabilityServer } from '../../../src/observability/http-server.js';
+
+describe('metrics', () => {
+  it('documents every metric it defines in the README', async () => {
+    const registry = new Registry();
+    createMetrics(registry, { defaultMetrics: false });
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names.length).toBeGreaterThan(15);
+    for (const name of names) expect(readme, `README documents ${name}`).toContain(`\`${name}\``);
+  });
+
+  it('serves what the pipeline observed on /metrics, and health on /healthz and /readyz', async () => {
+    const registry = new Registry();
+    const m = createMetrics(registry, { defaultMetrics: false });
+    const o = metricsObserver(m);
+    o.recordReceived('komo', 'komo.submissions');
+    o.recordDeadLettered('komo', 'unknown_hub');
+    o.brazeRequest('/users/track', '201', 120, 75, 'count');
+    let ready = false;
+    const server = await startObservabilityServer({ host: '127.0.0.1', port: 0, registry, health: { healthy: () => ({ ok: true }), ready: () => ({ ok: ready, detail: { state: ready ? 'running' : 'starting' } }) } });
+    try {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      expect(text).toContain('tributary_records_received_total{partner="komo",topic="komo.submissions"} 1');
+      expect(text).toContain('tributary_records_dead_lettered_total{partner="komo",code="unknown_hub"} 1');
+      expect(text).toContain('tributary_braze_batches_flushed_total{endpoint="/users/track",reason="count"} 1');
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      const notReady = await fetch(`${server.url}/readyz`);
+      expect([notReady.status, await notReady.json()]).toEqual([503, { ok: false, detail: { state: 'starting' } }]);
+      ready = true;
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
