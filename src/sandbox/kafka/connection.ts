@@ -155,7 +155,7 @@ export class Connection {
   }
 
   private respond(header: RequestHeader, body: ResponseBody): void {
-    if (body === null || this.closed || this.socket.destroyed) return;
+    if (body === null || this.closed || this.socket.destroyed || this.socket.writableEnded) return;
     const chunks = body.toChunks();
     let size = 4;
     for (const c of chunks) size += c.length;
