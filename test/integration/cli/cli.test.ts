@@ -1,0 +1,112 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const running: ChildProcessWithoutNullStreams[] = [];
+
+afterEach(() => {
+  for (const c of running.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function tributary(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  running.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const firstLine = new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const nl = stdout.indexOf('\n');
+      if (nl >= 0) resolve(stdout.slice(0, nl));
+    };
+    child.stdout.on('data', onData);
+    void exited.then((code) => reject(new Error(`exited ${code} before a line: ${stderr}`)));
+  });
+  return { child, firstLine, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('the tributary command', () => {
+  it('`sandbox kafka --port 0` prints one ready line with a broker real clients use, and stops on SIGTERM', async () => {
+    const t = tributary(['sandbox', 'kafka', '--port', '0']);
+    const ready = JSON.parse(await t.firstLine) as { ready: boolean; kafka: string };
+    expect(ready.ready).toBe(true);
+    expect(ready.kafka).toMatch(/^127\.0\.0\.1:\d+$/);
+    const admin = new Kafka({ brokers: [ready.kafka], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'cli-check', numPartitions: 2 }] });
+    expect(await admin.listTopics()).toContain('cli-check');
+    await admin.disconnect();
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+    expect(t.out().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('`sandbox` prints one ready line whose Kafka, registry and Braze addresses all answer', async () => {
+    const t = tributary(['sandbox', '--kafka-port', '0', '--registry-port', '0', '--braze-port', '0', '--braze-api-key', 'cli-key']);
+    const ready = JSON.parse(await t.firstLine) as Record<string, string | boolean>;
+    expect(ready).toMatchObject({ ready: true, brazeApiKey: 'cli-key' });
+    expect((await fetch(`${ready.schemaRegistry}/subjects`)).status).toBe(200);
+    const track = await fetch(`${ready.braze}/users/track`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer cli-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ attributes: [{ external_id: 'u1', tier: 'gold' }] }),
+    });
+    expect(track.status).toBe(201);
+    const admin = new Kafka({ brokers: [String(ready.kafka)], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    expect(Array.isArray(await admin.listTopics())).toBe(true);
+    await admin.disconnect();
+    t.child.kill('SIGINT');
+    expect(await t.exited).toBe(0);
+  });
+
+  it('`config check` lists every problem at once and exits 1; a good file passes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
+    try {
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'braze:\n  lingerMs: -5\n  maxObjectsPerRequest: 200\nkafka:\n  brokerz: [x]\n');
+      const t = tributary(['config', 'check', '--config', bad], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' });
+      expect(await t.exited).toBe(1);
+      expect(t.err()).toMatch(/3 problems/);
+      expect(t.err()).toContain('braze.lingerMs');
+      expect(t.err()).toContain('braze.maxObjectsPerRequest');
+      expect(t.err()).toContain('kafka.brokerz');
+      const good = tributary(['config', 'check', '--print'], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'very-secret-key' });
+      expect(await good.exited).toBe(0);
+      expect(good.out()).toContain('configuration OK');
+      expect(good.out()).not.toContain('very-secret-key');
+      const missing = tributary(['config', 'check'], { BRAZE_REST_ENDPOINT: '', BRAZE_API_KEY: '' });
+      expect(await missing.exited).toBe(1);
+      expect(missing.err()).toContain('BRAZE_API_KEY');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an unknown command or option with a message and exit code 2', async () => {
+    const t = tributary(['sandbox', 'kafka', '--prot', '1']);
+    expect(await t.exited).toBe(2);
+    expect(t.err()).toContain('unknown option --prot');
+    const u = tributary(['nope']);
+    expect(await u.exited).toBe(2);
+    expect(u.err()).toContain('unknown command');
+  });
+
+  it('`demo` runs the whole pipeline on the sandbox, delivers records, and stops cleanly by itself', async () => {
+    const t = tributary(['demo', '--duration-s', '4', '--rate', '300', '--metrics-port', '0']);
+    expect(await t.exited).toBe(0);
+    const last = t.out().trim().split('\n').pop()!;
+    const delivered = Number(/delivered (\d+)/.exec(last)?.[1]);
+    const dead = Number(/dead letters (\d+)/.exec(last)?.[1]);
+    expect(delivered).toBeGreaterThan(100);
+    expect(dead).toBeGreaterThanOrEqual(0);
+    expect(last).toContain('stopped');
+  }, 60_000);
+});
