@@ -11,7 +11,8 @@ import { KafkaSource } from '../adapters/kafka/kafka-source.js';
 import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
 import { RecordDecoder } from '../adapters/schema-registry/record-decoder.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { createMetrics, metricsObserver, type Metrics } from '../observability/metrics.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { metricsObserver } from './metrics-observer.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/http-server.js';
 
 /** Which mapper reads each configurable input topic. Quikly and Braze-event topics are routed elsewhere. */

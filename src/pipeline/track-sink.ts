@@ -203,7 +203,11 @@ export class TrackSink {
     const items: Item[] = [];
     const seen = new Set<Item>();
     for (const list of [refs.attributes, refs.events, refs.purchases]) {
-      for (const group of list) for (const it of group) if (!seen.has(it)) (seen.add(it), items.push(it));
+      for (const group of list) for (const it of group) {
+          if (seen.has(it)) continue;
+          seen.add(it);
+          items.push(it);
+        }
     }
     items.sort((a, b) => a.id - b.id);
     return { items, body, refs, objects: batch.objectCount, flushReason: reason, attempt: 0 };

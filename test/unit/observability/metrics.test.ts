@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
-import { createMetrics, metricsObserver } from '../../../src/observability/metrics.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { metricsObserver } from '../../../src/app/metrics-observer.js';
 import { startObservabilityServer } from '../../../src/observability/http-server.js';
 
 describe('metrics', () => {
