@@ -21,7 +21,7 @@ export interface PipelineEngineOptions {
   readonly decoder: RecordDecoder;
   readonly deadLetters: DeadLetterWriter;
   readonly committer: OffsetCommitter;
-  readonly track: Omit<TrackSinkOptions, 'onOutcome' | 'onConfigProblem' | 'clock' | 'random' | 'observer'>;
+  readonly track: Omit<TrackSinkOptions, 'onOutcome' | 'onConfigProblem' | 'onError' | 'clock' | 'random' | 'observer'>;
   /** Fetching waits while this many ops are queued or in flight (bounded memory). */
   readonly maxInFlightOps: number;
   readonly commitIntervalMs: number;
@@ -76,6 +76,7 @@ export class PipelineEngine {
       random: options.random,
       observer: options.observer,
       onOutcome: (ticket, outcome) => this.onOpOutcome(ticket as RecordTicket, outcome),
+      onError: (err) => options.log.error({ err: (err as Error).message }, 'unexpected error while handling a Braze response'),
       onConfigProblem: (problem) => {
         if (problem) options.log.error({ status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
         else options.log.info({}, 'Braze accepts requests again; delivery resumed');

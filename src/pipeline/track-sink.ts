@@ -29,6 +29,8 @@ export interface TrackSinkOptions {
   readonly onOutcome: (ticket: unknown, outcome: OpOutcome) => void;
   /** Called when Braze rejects the credentials or endpoint (true) and when a later request succeeds again (false). */
   readonly onConfigProblem?: (problem: { status: number; message: string } | null) => void;
+  /** A bug surfaced while handling a response; reported instead of crashing the process. */
+  readonly onError?: (err: unknown) => void;
 }
 
 interface PendingOp {
@@ -232,10 +234,12 @@ export class TrackSink {
         observer.brazeRequest(ENDPOINT, 'network_error', clock.now() - startedAt, job.objects, job.flushReason);
         this.settle(job, classifyNetworkError(err));
       },
-    ).finally(() => {
-      this.requestsInFlight--;
-      this.pump();
-    });
+    )
+      .catch((err: unknown) => this.options.onError?.(err))
+      .finally(() => {
+        this.requestsInFlight--;
+        this.pump();
+      });
   }
 
   private settle(job: Job, outcome: TrackOutcome): void {
