@@ -54,9 +54,19 @@ function writeJsonAtomically(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
-function readJson<T>(path: string): T | null {
+/** Reads a state file; an unreadable one stops the start rather than being overwritten. */
+function readJson<T extends { version: number }>(path: string): T | null {
   if (!existsSync(path)) return null;
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  let value: T;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (err) {
+    throw new Error(`kafka-sandbox: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || value.version !== 1) {
+    throw new Error(`kafka-sandbox: ${path} is not a state file this version understands`);
+  }
+  return value;
 }
 
 export class DataDir {
