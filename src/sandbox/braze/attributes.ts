@@ -376,6 +376,9 @@ export function planAttributes(
 // ---------------------------------------------------------------------------------------------
 // Applying
 
+/** Profiles own their values; primitives need no copy, which keeps the hot path cheap. */
+const own = <T extends JsonValue>(value: T): T => (typeof value === 'object' && value !== null ? structuredClone(value) : value);
+
 function deepEqual(a: JsonValue, b: JsonValue): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -420,7 +423,7 @@ export function applyAttributeOp(profile: ProfileRecord, op: AttributeOp, ctx: H
   switch (op.kind) {
     case 'standard':
       if (op.value === null) delete profile.standard_attributes[op.key];
-      else profile.standard_attributes[op.key] = structuredClone(op.value);
+      else profile.standard_attributes[op.key] = own(op.value);
       break;
     case 'email':
       store.setEmail(profile, op.value, nowMs);
@@ -443,7 +446,7 @@ export function applyAttributeOp(profile: ProfileRecord, op: AttributeOp, ctx: H
       }
       break;
     case 'set':
-      custom[op.key] = structuredClone(op.value);
+      custom[op.key] = own(op.value);
       types[op.key] = op.type;
       break;
     case 'unset':

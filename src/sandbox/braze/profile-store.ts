@@ -1,5 +1,5 @@
 import type { Random } from './random.js';
-import type { ActivitySummary, BrazeSandboxProfile, JsonValue, ProfileRef, SubscriptionRecord, UserAlias } from './types.js';
+import type { ActivitySummary, BrazeSandboxProfile, ProfileRef, SubscriptionRecord, UserAlias } from './types.js';
 import { PENDING_SUBSCRIPTION_TTL_MS } from './limits.js';
 import { emailKey, normalizePhone } from './validators.js';
 
@@ -355,5 +355,3 @@ export function snapshot(profile: ProfileRecord): BrazeSandboxProfile {
   const { seq: _seq, ...rest } = profile;
   return structuredClone(rest);
 }
-
-export const cloneJson = <T extends JsonValue>(value: T): T => structuredClone(value);

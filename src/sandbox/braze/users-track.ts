@@ -83,9 +83,10 @@ function validateProperties(raw: JsonValue | undefined, where: string, warnings:
     warnings.push(`${where}: more than ${PROPERTIES_MAX_COUNT} properties; the extra ones were dropped`);
     const kept: JsonObject = {};
     for (const key of keys.slice(0, PROPERTIES_MAX_COUNT)) kept[key] = raw[key];
-    return structuredClone(kept);
+    return kept;
   }
-  return structuredClone(raw);
+  // Never mutated after this point, by the profile or the request log, so it can be shared.
+  return raw;
 }
 
 function validateTime(raw: JsonValue | undefined): number | string {

@@ -4,6 +4,9 @@ import { startClient, type TestClient } from './helpers.js';
 const body = { attributes: [{ external_id: 'u1', tier: 'gold' }] };
 const exportBody = { external_ids: ['u1'], fields_to_export: ['external_id'] };
 
+/** Node timers may fire up to a millisecond before the nominal delay by performance.now(): allow that. */
+const atLeast = (ms: number) => ms - 2;
+
 describe('Braze sandbox misbehaviour on purpose', () => {
   const started: TestClient[] = [];
   const start = async (options: Parameters<typeof startClient>[0] = {}) => {
@@ -21,7 +24,7 @@ describe('Braze sandbox misbehaviour on purpose', () => {
       const begin = performance.now();
       expect((await c.track(body)).status).toBe(201);
       expect(performance.now() - begin).toBeGreaterThanOrEqual(35);
-      expect(c.sandbox.state.requests()[0].durationMs).toBeGreaterThanOrEqual(40);
+      expect(c.sandbox.state.requests()[0].durationMs).toBeGreaterThanOrEqual(atLeast(40));
     });
 
     it('draws latency uniformly between bounds set at run time, and leaves /_sandbox/ undelayed', async () => {
@@ -29,7 +32,7 @@ describe('Braze sandbox misbehaviour on purpose', () => {
       expect((await c.control('PUT', '/config', { latency: { minMs: 20, maxMs: 30 } })).body.latency).toEqual({ minMs: 20, maxMs: 30 });
       for (let i = 0; i < 3; i++) await c.track(body);
       const durations = c.sandbox.state.requests().map((r) => r.durationMs);
-      expect(durations.every((d) => d >= 20)).toBe(true);
+      expect(durations.every((d) => d >= atLeast(20))).toBe(true);
       await c.control('PUT', '/config', { latency: null });
       expect(c.sandbox.state.config().latency).toBeNull();
     });
@@ -40,7 +43,7 @@ describe('Braze sandbox misbehaviour on purpose', () => {
       await c.track(body);
       await c.post('/users/export/ids', exportBody);
       const [tracked, exported] = c.sandbox.state.requests();
-      expect(tracked.durationMs).toBeGreaterThanOrEqual(30);
+      expect(tracked.durationMs).toBeGreaterThanOrEqual(atLeast(30));
       expect(tracked.fault).toEqual({ kind: 'latency', scripted: false });
       expect(exported.fault).toBeUndefined();
     });
@@ -124,7 +127,7 @@ describe('Braze sandbox misbehaviour on purpose', () => {
       const reply = await c.track(body);
       expect(reply.status).toBe(429);
       expect(reply.headers.get('x-ratelimit-remaining')).toBe('0');
-      expect(Number(reply.headers.get('x-ratelimit-reset'))).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 4);
+      expect(Number(reply.headers.get('x-ratelimit-reset'))).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 3);
       expect(c.sandbox.state.counters().rateLimited).toBe(1);
     });
 
@@ -162,7 +165,7 @@ describe('Braze sandbox misbehaviour on purpose', () => {
       await expect(c.track(body)).rejects.toThrow();
       const log = c.sandbox.state.requests();
       expect(log.map((r) => r.fault?.kind)).toEqual(['reset', 'delay', 'hang']);
-      expect(log[1].durationMs).toBeGreaterThanOrEqual(40);
+      expect(log[1].durationMs).toBeGreaterThanOrEqual(atLeast(40));
       expect(c.sandbox.state.counters().faults).toMatchObject({ reset: 1, delay: 1, hang: 1 });
     });
   });
