@@ -120,7 +120,13 @@ export class Broker {
   notifyAppend(log: PartitionLog): void {
     const set = this.watchers.get(log);
     if (set === undefined) return;
-    for (const wake of [...set]) wake();
+    for (const wake of [...set]) {
+      try {
+        wake();
+      } catch (err) {
+        this.log(`kafka-sandbox: waking a parked fetch failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Registers a parked request's "answer now" callback; returns the function to unregister it. */
@@ -134,7 +140,13 @@ export class Broker {
     if (this.closing) return;
     this.closing = true;
     this.groups.close();
-    for (const answerNow of [...this.parked]) answerNow();
+    for (const answerNow of [...this.parked]) {
+      try {
+        answerNow();
+      } catch (err) {
+        this.log(`kafka-sandbox: answering a parked request failed: ${(err as Error).message}`);
+      }
+    }
     this.parked.clear();
     this.dataDir?.scheduleOffsetsSave(() => this.groups.snapshot());
     this.dataDir?.flushOffsets();

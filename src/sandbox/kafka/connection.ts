@@ -33,8 +33,13 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
-      if (!this.closed) socket.resume();
-      this.drain();
+      if (this.closed) return;
+      socket.resume();
+      try {
+        this.drain();
+      } catch (err) {
+        this.abort(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+      }
     });
     socket.on('error', (err) => this.broker.log(`kafka-sandbox: connection ${this.name}: ${err.message}`));
     socket.on('close', () => this.onClose());
@@ -58,7 +63,12 @@ export class Connection {
       this.abort(`unreadable frame: ${(err as Error).message}`);
       return;
     }
-    this.drain();
+    try {
+      this.drain();
+    } catch (err) {
+      // Handlers are guarded one by one; this is the last line that keeps the broker alive.
+      this.abort(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    }
   }
 
   private onClose(): void {
@@ -135,8 +145,12 @@ export class Connection {
       result.then(
         (response) => {
           this.busy = false;
-          this.respond(header, response);
-          this.drain();
+          try {
+            this.respond(header, response);
+            this.drain();
+          } catch (err) {
+            this.failed(header, err);
+          }
         },
         (err: unknown) => {
           this.busy = false;

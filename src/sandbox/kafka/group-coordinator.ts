@@ -380,7 +380,7 @@ export class GroupCoordinator {
     this.options.log(`kafka-sandbox: group ${group.groupId}: rebalancing (${reason})`);
     let timeoutMs = 0;
     for (const m of group.members.values()) timeoutMs = Math.max(timeoutMs, m.rebalanceTimeoutMs);
-    group.rebalanceTimer = setTimeout(() => this.onRebalanceTimeout(group), timeoutMs);
+    group.rebalanceTimer = setTimeout(() => this.safely('rebalance timeout', () => this.onRebalanceTimeout(group)), timeoutMs);
     group.rebalanceTimer.unref();
   }
 
@@ -465,14 +465,23 @@ export class GroupCoordinator {
     else this.prepareRebalance(group, `${member.memberId} ${reason}`);
   }
 
+  /** Timer callbacks have no caller to report to: log a failure instead of ending the process. */
+  private safely(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.log(`kafka-sandbox: ${what} failed: ${(err as Error)?.stack ?? String(err)}`);
+    }
+  }
+
   private startSession(group: Group, member: Member): void {
     this.stopSession(member);
-    member.sessionTimer = setTimeout(() => {
+    member.sessionTimer = setTimeout(() => this.safely('session expiry', () => {
       member.sessionTimer = null;
       if (group.members.get(member.memberId) === member && !this.closed) {
         this.removeMember(group, member, `session expired after ${member.sessionTimeoutMs} ms`);
       }
-    }, member.sessionTimeoutMs);
+    }), member.sessionTimeoutMs);
     member.sessionTimer.unref();
   }
 

@@ -114,24 +114,34 @@ export const handleFetch: Handler = (broker, body, ctx) => {
     }
   }
 
-  return new Promise<ResponseBody>((resolve) => {
+  return new Promise<ResponseBody>((resolve, reject) => {
     let done = false;
     let timer: NodeJS.Timeout | null = null;
     const cleanups: (() => void)[] = [];
-    const finish = (answer: Answer | null): void => {
-      if (done) return;
+    const settle = (): boolean => {
+      if (done) return false;
       done = true;
       if (timer !== null) clearTimeout(timer);
       for (const cleanup of cleanups) cleanup();
-      resolve(answer === null ? null : encode(answer));
+      return true;
     };
-    const wake = (): void => {
-      const answer = collect(broker, req);
-      if (answer.hasError || answer.bytes >= req.minBytes) finish(answer);
+    // These run from timers and from other connections' appends: a failure here must end only
+    // this request (and its connection), never the caller or the process.
+    const answer = (onlyIfReady: boolean): void => {
+      if (done) return;
+      try {
+        const a = collect(broker, req);
+        if (onlyIfReady && !a.hasError && a.bytes < req.minBytes) return;
+        if (settle()) resolve(encode(a));
+      } catch (err) {
+        if (settle()) reject(err);
+      }
     };
-    for (const log of logs) cleanups.push(broker.watch(log, wake));
-    cleanups.push(broker.park(() => finish(collect(broker, req))));
-    cleanups.push(ctx.onConnectionClose(() => finish(null)));
-    timer = setTimeout(() => finish(collect(broker, req)), req.maxWaitMs);
+    for (const log of logs) cleanups.push(broker.watch(log, () => answer(true)));
+    cleanups.push(broker.park(() => answer(false)));
+    cleanups.push(ctx.onConnectionClose(() => {
+      if (settle()) resolve(null);
+    }));
+    timer = setTimeout(() => answer(false), req.maxWaitMs);
   });
 };
