@@ -125,6 +125,12 @@ describe('subscription endpoints (braze-api.md §7)', () => {
       expect(reply.body).toEqual({ status: { u1: 'Subscribed', u2: 'Unsubscribed', nobody: 'Unknown' }, message: 'success' });
     });
 
+    it('still answers each group\'s last state after a global email unsubscribe', async () => {
+      await setV1({ subscription_group_id: EMAIL_GROUP, subscription_state: 'subscribed', external_id: 'u1' });
+      await c.track({ attributes: [{ external_id: 'u1', email_subscribe: 'unsubscribed' }] });
+      expect((await status({ external_id: 'u1' })).body.status).toEqual({ u1: 'Subscribed' });
+    });
+
     it('answers by email and by phone', async () => {
       await setV1({ subscription_group_id: SMS_GROUP, subscription_state: 'subscribed', phone: '+15555550101' });
       expect((await status({ phone: '+15555550101' }, SMS_GROUP)).body.status).toEqual({ '+15555550101': 'Subscribed' });

@@ -128,6 +128,12 @@ describe('/users/track attributes (braze-api.md §2.4–§2.6, §2.9)', () => {
       expect(await errorType({ push_tokens: [{ app_id: 'app', token: 't', device_id: 'short' }] })).toBe('BAD_DEVICE_ID');
     });
 
+    it('stores the legacy facebook and twitter hashes', async () => {
+      const { profile } = await set({ facebook: { id: 'fb1', likes: ['x'] }, twitter: { id: 2 } });
+      expect(profile?.standard_attributes).toMatchObject({ facebook: { id: 'fb1', likes: ['x'] }, twitter: { id: 2 } });
+      expect(await errorType({ twitter: 'handle' })).toBeDefined();
+    });
+
     it('no longer processes bio', async () => {
       const { profile, errors } = await set({ bio: 'hello' });
       expect(errors).toBeUndefined();
@@ -314,6 +320,18 @@ describe('/users/track attributes (braze-api.md §2.4–§2.6, §2.9)', () => {
       const { profile } = await set({ _merge_objects: true, pets: { $update: [{ $identifier_key: 'id', $identifier_value: 1, $new_object: { age: 4 } }] } });
       expect(profile?.custom_attributes.pets).toEqual([{ id: 1, name: 'Rex', age: 4 }, { id: 3, name: 'Kit' }]);
       expect(profile?.custom_attribute_types.pets).toBe('array_of_objects');
+    });
+
+    it('removes every element matching a $remove identifier', async () => {
+      await set({ pets: [{ kind: 'cat', name: 'Tom' }, { kind: 'dog', name: 'Rex' }, { kind: 'cat', name: 'Kit' }] });
+      const { profile } = await set({ pets: { $remove: [{ $identifier_key: 'kind', $identifier_value: 'cat' }] } });
+      expect(profile?.custom_attributes.pets).toEqual([{ kind: 'dog', name: 'Rex' }]);
+    });
+
+    it('rejects an array of objects above 100 KB', async () => {
+      await set({ rows: Array.from({ length: 450 }, (_, i) => ({ i, text: 'x'.repeat(240) })), tier: 'kept' });
+      const profile = c.sandbox.state.findProfile({ external_id: 'u1' });
+      expect(profile?.custom_attributes).toEqual({ tier: 'kept' });
     });
 
     it('ignores $update without _merge_objects', async () => {
