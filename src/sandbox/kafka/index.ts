@@ -5,7 +5,10 @@ import { Broker } from './broker.js';
 import { Connection } from './connection.js';
 
 export interface KafkaSandboxOptions {
-  /** Interface to listen on, and the host advertised to clients; default '127.0.0.1'. */
+  /**
+   * Interface to listen on, and the host advertised to clients; default '127.0.0.1'. A wildcard
+   * ('0.0.0.0' or '::') listens everywhere and advertises '127.0.0.1'.
+   */
   host?: string;
   /** Default 0 = pick a free port; the bound port is advertised. */
   port?: number;
@@ -28,6 +31,7 @@ export interface KafkaSandboxOptions {
 export interface KafkaSandbox {
   /** e.g. ['127.0.0.1:54321'] */
   readonly brokers: string[];
+  /** The advertised host: the one clients should dial. */
   readonly host: string;
   readonly port: number;
   /** Stops accepting, ends connections, fails parked requests cleanly, flushes persistence. */
@@ -45,7 +49,9 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 }
 
 export async function startKafkaSandbox(options: KafkaSandboxOptions = {}): Promise<KafkaSandbox> {
-  const host = options.host ?? '127.0.0.1';
+  const listenHost = options.host ?? '127.0.0.1';
+  // Clients must dial exactly what Metadata advertises, and nobody can dial a wildcard.
+  const host = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`KafkaSandboxOptions.port must be 0-65535, got ${port}`);
   const minSessionTimeoutMs = positiveInteger('minSessionTimeoutMs', options.minSessionTimeoutMs, 100);
@@ -78,7 +84,7 @@ export async function startKafkaSandbox(options: KafkaSandboxOptions = {}): Prom
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen(port, listenHost, () => {
         server.off('error', reject);
         resolve();
       });
@@ -92,7 +98,7 @@ export async function startKafkaSandbox(options: KafkaSandboxOptions = {}): Prom
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('kafka-sandbox: server has no TCP address');
   broker.port = address.port;
-  log(`kafka-sandbox: listening on ${host}:${broker.port}`);
+  log(`kafka-sandbox: listening on ${listenHost}:${broker.port}, advertising ${host}:${broker.port}`);
 
   let closing: Promise<void> | null = null;
   return {
