@@ -102,7 +102,6 @@ export async function handleControl(
       case 'GET /_sandbox/config':
         return send(res, 200, state.config());
       case 'PUT /_sandbox/config':
-      case 'PATCH /_sandbox/config':
         return send(res, 200, state.configure((body.value ?? {}) as never));
       case 'POST /_sandbox/subscriptions/confirm': {
         const b = body.value;

@@ -185,7 +185,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     if (options.logRequests === true) log(`braze-sandbox ${entry.method} ${entry.path} ${status} ${entry.durationMs.toFixed(1)}ms`);
   };
 
-  const rateHeaders = (group: RateLimitGroup, decision: RateDecision | undefined, limited: boolean): Record<string, string> => {
+  const rateHeaders = (decision: RateDecision | undefined, limited: boolean): Record<string, string> => {
     if (config.limits === 'unlimited' || decision === undefined) return {};
     return rateLimitHeaders(decision, config.rateLimitStyle, now(), limited);
   };
@@ -291,9 +291,9 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     let rate: RateDecision | undefined;
     if (config.limits !== 'unlimited') {
       rate = limiter.take(group, now());
-      if (!rate.allowed) return reply(429, defaultBody(429), rateHeaders(group, rate, true));
+      if (!rate.allowed) return reply(429, defaultBody(429), rateHeaders(rate, true));
     }
-    const headers = rateHeaders(group, rate, false);
+    const headers = rateHeaders(rate, false);
 
     if (method === 'POST') {
       const type = req.headers['content-type'] ?? '';
