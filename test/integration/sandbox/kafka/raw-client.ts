@@ -90,6 +90,14 @@ export class RawClient {
     return this.response(this.send(apiKey, apiVersion, body));
   }
 
+  /** Like request(), but returns the raw response body (for decoders other than our Reader). */
+  async requestBytes(apiKey: number, apiVersion: number, body: Buffer = Buffer.alloc(0)): Promise<Buffer> {
+    const reader = await this.request(apiKey, apiVersion, body);
+    const bytes: number[] = [];
+    while (reader.remaining > 0) bytes.push(reader.int8() & 0xff);
+    return Buffer.from(bytes);
+  }
+
   close(): void {
     this.socket.destroy();
   }
