@@ -87,11 +87,15 @@ describe('kafka sandbox round trip', () => {
 
     const received = await consumeAll(topic, messages.length);
     expect(received).toHaveLength(5000);
+    const partitionByKey = new Map<string, number>();
     const lastByKey = new Map<string, number>();
     const offsetsByPartition = new Map<number, number[]>();
     for (const r of received) {
       const key = r.key!.toString();
       const seq = Number(r.value!.toString());
+      // Every record of a key lands in the partition the client's partitioner chose for it.
+      expect(partitionByKey.get(key) ?? r.partition).toBe(r.partition);
+      partitionByKey.set(key, r.partition);
       expect(seq).toBeGreaterThan(lastByKey.get(key) ?? -1);
       lastByKey.set(key, seq);
       const offsets = offsetsByPartition.get(r.partition) ?? [];
