@@ -5,6 +5,7 @@ import { AssignerProtocol, type Consumer, type Kafka } from 'kafkajs';
 import { type KafkaSandbox, startKafkaSandbox } from '../../../../src/sandbox/kafka/index.js';
 import { FAST_CONSUMER, kafkaClient, uniqueName, waitFor } from './helpers.js';
 
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const CHILD_MEMBER = fileURLToPath(new URL('./fixtures/group-member.ts', import.meta.url));
 
 interface Delivery {
@@ -94,6 +95,7 @@ describe('kafka sandbox consumer groups', () => {
 
     const child = fork(CHILD_MEMBER, [], {
       execArgv: ['--import', 'tsx'],
+      cwd: REPO_ROOT, // where `--import tsx` is resolved from
       env: { ...process.env, SANDBOX_BROKERS: sandbox.brokers.join(','), SANDBOX_TOPIC: topic, SANDBOX_GROUP: groupId },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -8,6 +8,7 @@ import { CompressionTypes } from 'kafkajs';
 import { type KafkaSandbox, startKafkaSandbox } from '../../../../src/sandbox/kafka/index.js';
 import { FAST_CONSUMER, kafkaClient, uniqueName, waitFor } from './helpers.js';
 
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SANDBOX_PROCESS = fileURLToPath(new URL('./fixtures/sandbox-process.ts', import.meta.url));
 
 describe('kafka sandbox persistence', () => {
@@ -93,6 +94,7 @@ describe('kafka sandbox persistence', () => {
     const topic = uniqueName('crash');
     const child = fork(SANDBOX_PROCESS, [], {
       execArgv: ['--import', 'tsx'],
+      cwd: REPO_ROOT, // where `--import tsx` is resolved from
       env: { ...process.env, SANDBOX_DATA_DIR: dataDir },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
