@@ -20,9 +20,10 @@ describe('kafka sandbox consumer groups', () => {
   let kafka: Kafka;
   const consumers: Consumer[] = [];
   const children: ChildProcess[] = [];
+  const brokerLog: string[] = [];
 
   beforeAll(async () => {
-    sandbox = await startKafkaSandbox();
+    sandbox = await startKafkaSandbox({ log: (line) => brokerLog.push(line) });
     kafka = kafkaClient(sandbox.brokers);
   });
 
@@ -116,6 +117,9 @@ describe('kafka sandbox consumer groups', () => {
     const phase2 = await produce(topic, partitions, 60, 'p2');
     await waitFor(() => phase2.every((v) => deliveries.some((d) => d.value === v)), 'phase 2 delivered after the death');
     const afterDeath = await waitForStableGroup(kafka, groupId, topic, 2);
+    // The broker noticed the death through the session timeout, not through a LeaveGroup.
+    const expiry = new RegExp(`group ${groupId}: child-member-\\S+ session expired`);
+    expect(brokerLog.filter((l) => expiry.test(l))).toHaveLength(1);
     expect([...afterDeath.values()].flat().sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
 
     await a.disconnect();
