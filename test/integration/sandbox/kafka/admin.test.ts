@@ -101,6 +101,10 @@ describe('kafka sandbox admin API', () => {
     await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '3' }, { partition: 1, offset: '4' }] });
     const set = await admin.fetchOffsets({ groupId, topics: [topic] });
     expect(set[0].partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset)).toEqual(['3', '4']);
+    // Without a topic list, OffsetFetch returns every partition the group has committed.
+    const all = await admin.fetchOffsets({ groupId });
+    expect(all.map((t) => t.topic)).toEqual([topic]);
+    expect(all[0].partitions).toHaveLength(2);
 
     // Each setOffsets/resetOffsets costs kafkajs one idle fetch cycle (its 5 s default wait),
     // so this test keeps to one of each.
