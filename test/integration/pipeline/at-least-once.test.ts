@@ -37,7 +37,8 @@ function startProcessor(configFile: string, env: Record<string, string>): ChildP
 
 describe('at-least-once delivery', () => {
   it('every record\'s effect is present after a processor is killed mid-stream and another takes over', async () => {
-    sandbox = await startSandbox({ kafka: { partitions: 3, minSessionTimeoutMs: 100 }, braze: { seed: 11 } });
+    // Slow, small requests one at a time, so the first processor is surely mid-stream when it is killed.
+    sandbox = await startSandbox({ kafka: { partitions: 3, minSessionTimeoutMs: 100 }, braze: { seed: 11, latencyMs: 20 } });
     // A quarter of the track requests fail with 5xx: some records are mid-retry when the processor dies.
     sandbox.braze.state.faults.set({ paths: ['/users/track'], errorRate: 0.25 });
     dir = mkdtempSync(join(tmpdir(), 'tributary-alo-'));
@@ -55,6 +56,8 @@ describe('at-least-once delivery', () => {
         '  consume: [actioniqEvents]',
         'braze:',
         '  lingerMs: 5',
+        '  maxConcurrentRequests: 1',
+        '  maxObjectsPerRequest: 10',
         '  retry: { maxAttempts: 50, baseMs: 5, maxMs: 50 }',
         'pipeline:',
         '  commitIntervalMs: 100',
@@ -87,13 +90,14 @@ describe('at-least-once delivery', () => {
 
     const first = startProcessor(configFile, env);
     const braze = sandbox.braze.state;
-    await waitFor(() => eventNumbers(braze.profiles(), 'numbered').size >= 150, 'the first processor to deliver some records', 30_000);
+    await waitFor(() => eventNumbers(braze.profiles(), 'numbered').size >= 100, 'the first processor to deliver some records', 30_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     const deliveredBeforeKill = eventNumbers(braze.profiles(), 'numbered').size;
     expect(deliveredBeforeKill).toBeLessThan(total);
 
     braze.faults.set({ paths: ['/users/track'], errorRate: 0.1 });
+    braze.configure({ latencyMs: 0 });
     const second = startProcessor(configFile, env);
     await waitFor(() => eventNumbers(braze.profiles(), 'numbered').size === total, `all ${total} records' events in Braze`, 60_000);
     const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
