@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from '../../core/ops.js';
 import { MappingError, MAPPING_ERROR_CODES as CODES } from './mapping-error.js';
 import { nameForDetail, type Props, type PropValue } from './readers.js';
+import { EXTERNAL_ID_MAX_BYTES, STRING_MAX_CHARS } from '../../core/braze-limits.js';
 
 /**
  * What Braze accepts in /users/track, as named constants. Sources: ../shared/braze-api.md §2.2, §2.5, §2.7,
@@ -9,15 +10,15 @@ import { nameForDetail, type Props, type PropValue } from './readers.js';
  */
 export const BRAZE_LIMITS = {
   /** Custom attribute and event property string values (characters). */
-  maxStringLength: 255,
+  maxStringLength: STRING_MAX_CHARS,
   /** Custom attribute keys (characters). */
-  maxAttributeNameLength: 255,
+  maxAttributeNameLength: STRING_MAX_CHARS,
   /** Event property names (characters). */
-  maxPropertyNameLength: 255,
+  maxPropertyNameLength: STRING_MAX_CHARS,
   /** Custom event names: not documented for REST, the SDK limit is used. */
-  maxEventNameLength: 255,
+  maxEventNameLength: STRING_MAX_CHARS,
   /** Longer external ids are rejected with EXTERNAL_USER_ID_TOO_LARGE. */
-  maxExternalIdBytes: 987,
+  maxExternalIdBytes: EXTERNAL_ID_MAX_BYTES,
   /** RFC 5321 path limit; Braze documents no own limit. */
   maxEmailLength: 254,
 } as const;
