@@ -4,7 +4,7 @@ import { nameForDetail, type Props, type PropValue } from './readers.js';
 import { EXTERNAL_ID_MAX_BYTES, STRING_MAX_CHARS } from '../../core/braze-limits.js';
 
 /**
- * What Braze accepts in /users/track, as named constants. Sources: ../shared/braze-api.md §2.2, §2.5, §2.7,
+ * What Braze accepts in /users/track, as named constants. Sources: docs/reference/braze-api.md §2.2, §2.5, §2.7,
  * and https://www.braze.com/docs/api/objects_filters/user_attributes_object/ ,
  * https://www.braze.com/docs/api/objects_filters/event_object/ .
  */

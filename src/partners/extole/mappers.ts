@@ -34,7 +34,7 @@ function compact(entries: Readonly<Record<string, JsonValue | undefined>>): Json
 /**
  * The Braze profile of an Extole participant. `external_id` comes from the configured field. Without it, an
  * email addresses the profile by Braze's `email` identifier: Braze updates the profile holding that email or
- * creates an email-only one. That stands in for partners.md's export-by-email then alias flow until an
+ * creates an email-only one. That stands in for the partner integration's look-up-by-email then alias flow until an
  * identity look-up op exists.
  */
 export function extoleUser(person: ExtolePerson, options: ExtoleOptions): BrazeUserRef {
@@ -112,7 +112,7 @@ function mapReward(event: ExtoleReward, user: BrazeUserRef): MapResult {
   ]);
 }
 
-/** `extole.events` -> program events, subscription states and rewards (partners.md, Extole). */
+/** `extole.events` -> program events, subscription states and rewards (docs/partners.md). */
 export const mapExtoleEvent = guardMapper((value: unknown, options: ExtoleOptions): MapResult => {
   const event = readExtoleEvent(value);
   // Checked before identity: a reward that would not be sent anyway is not worth a dead-letter entry.

@@ -1,5 +1,5 @@
 /**
- * Braze's published limits, as named constants. Every figure comes from /work/shared/braze-api.md
+ * Braze's published limits, as named constants. Every figure comes from docs/reference/braze-api.md
  * (compiled from braze-inc/braze-docs); the section is given beside each one.
  */
 
