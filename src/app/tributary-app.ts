@@ -24,6 +24,24 @@ const TOPIC_KINDS: Partial<Record<InputTopicKey, InputTopicKind>> = {
   komoSubmissions: 'komo.submissions',
 };
 
+/**
+ * The topics this release consumes, by name, with the mapper kind of each. Throws for a configured
+ * input topic that no mapper reads yet, so `config check` and `run` refuse it the same way.
+ */
+export function consumedTopics(config: TributaryConfig): Map<string, InputTopicKind> {
+  const topics = new Map<string, InputTopicKind>();
+  const unsupported: string[] = [];
+  for (const key of config.topics.consume) {
+    const kind = TOPIC_KINDS[key];
+    if (kind) topics.set(config.topics[key], kind);
+    else unsupported.push(key);
+  }
+  if (unsupported.length > 0) {
+    throw new TributaryError('config_invalid', `topics.consume: ${unsupported.join(', ')} ${unsupported.length === 1 ? 'is' : 'are'} not consumed by this release; remove ${unsupported.length === 1 ? 'it' : 'them'} from topics.consume`);
+  }
+  return topics;
+}
+
 export interface AppDeps {
   readonly logger?: Logger;
   readonly registry?: Registry;
@@ -59,12 +77,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   if (!restEndpoint || !apiKey) {
     throw new TributaryError('config_invalid', 'braze.restEndpoint and braze.apiKey are required: set BRAZE_REST_ENDPOINT and BRAZE_API_KEY');
   }
-  const topics = new Map<string, InputTopicKind>();
-  for (const key of config.topics.consume) {
-    const kind = TOPIC_KINDS[key];
-    if (!kind) throw new TributaryError('config_invalid', `topics.consume: ${key} is not consumed by this release; remove it from topics.consume`);
-    topics.set(config.topics[key], kind);
-  }
+  const topics = consumedTopics(config);
 
   let state: AppState = 'starting';
   let finish!: () => void;

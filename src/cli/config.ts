@@ -1,5 +1,6 @@
 import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
 import { ConfigError, loadConfig, redactConfig } from '../config/index.js';
+import { consumedTopics } from '../app/tributary-app.js';
 
 const FLAGS: FlagSpec = {
   config: { type: 'string', help: 'configuration file (JSON or YAML)' },
@@ -19,6 +20,12 @@ export async function configCommand(argv: string[]): Promise<number> {
   const file = flags.config as string | undefined;
   try {
     const config = await loadConfig({ ...(file ? { file } : {}) });
+    try {
+      consumedTopics(config);
+    } catch (err) {
+      process.stderr.write(`configuration has 1 problem:\n  - ${(err as Error).message}\n`);
+      return 1;
+    }
     process.stdout.write(`configuration OK${file ? ` (${file})` : ' (defaults and environment)'}\n`);
     if (flags.print) process.stdout.write(JSON.stringify(redactConfig(config), null, 2) + '\n');
     return 0;
