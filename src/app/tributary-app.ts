@@ -162,7 +162,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     log: log.child({ component: 'pipeline' }),
     onConfigProblem: (problem) => {
       metrics.brazeConfigError.set(problem ? 1 : 0);
-      if (problem && state === 'running') {
+      if (problem && (state === 'running' || state === 'starting')) {
         setState('paused-config');
         source.pause();
       } else if (!problem && state === 'paused-config') {
@@ -197,7 +197,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),
       onAssignment: () => {
         pipeline.onAssignment();
-        if (state === 'starting') setState(pipeline.sink.configProblem ? 'paused-config' : 'running');
+        if (state === 'starting') setState('running');
         if (config.braze.rateLimitShare === 'auto') {
           void source.memberCount().then((n) => {
             if (n) pipeline.sink.setRateShare(1 / n);

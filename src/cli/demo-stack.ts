@@ -42,7 +42,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         ...overrides,
         kafka: { groupId: 'tributary-demo', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, maxWaitTimeMs: 200, ...overrides.kafka, brokers: sandbox.kafka.brokers },
         schemaRegistry: { ...overrides.schemaRegistry, url: sandbox.schemaRegistry.url },
-        braze: { ...overrides.braze, restEndpoint: sandbox.braze.url, apiKey: sandbox.braze.apiKey },
+        braze: { restEndpoint: sandbox.braze.url, apiKey: sandbox.braze.apiKey, ...overrides.braze },
         partners: { ...overrides.partners, komo: { hubs: SAMPLE_KOMO_HUB_CONFIG, ...overrides.partners?.komo } },
         observability: { logLevel: 'warn', ...overrides.observability },
       },

@@ -295,11 +295,13 @@ export class PipelineEngine {
   async shutdown(deadlineMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
     this.commitTimer?.cancel();
+    // While Braze rejects the configuration nothing can be delivered: do not wait out the deadline for it.
     const drained = await Promise.race([
       (async () => {
-        await this.sink.drain();
+        const halted = this.sink.configProblem !== null;
+        if (!halted) await this.sink.drain();
         while (this.letterFlush) await this.letterFlush;
-        return true;
+        return !halted;
       })(),
       sleep(this.options.clock, deadlineMs).then(() => false),
     ]);

@@ -157,3 +157,22 @@ function this_flip(i: number): boolean {
   // A fixed but irregular sequence, so "ends at the last value" cannot pass by parity alone.
   return ((i * 7919) % 13) % 2 === 0;
 }
+
+describe('a Braze configuration error', () => {
+  it('pauses consumption and readiness without dead-lettering anything', async () => {
+    stack = await startE2E({ overrides: { braze: { apiKey: 'not-the-sandbox-key' }, observability: { port: 0, host: '127.0.0.1' } } });
+    await stack.produce(Array.from({ length: 20 }, (_, n) => numberedEvent(n, 5)));
+    await waitFor(() => stack!.app.state() === 'paused-config', 'the app to pause on 401');
+    expect(await metricTotal(stack.app, 'tributary_braze_config_error')).toBe(1);
+    const ready = await fetch(`${stack.app.metricsUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ok: false, detail: { state: 'paused-config', braze: { status: 401 } } });
+    expect(await metricTotal(stack.app, 'tributary_records_dead_lettered_total')).toBe(0);
+    expect(await metricTotal(stack.app, 'tributary_records_delivered_total')).toBe(0);
+    // Only the requests already in flight when the first 401 came back were sent; nothing more follows.
+    const sent = stack.sandbox.braze.state.counters().byEndpoint['POST /users/track']!;
+    expect(Object.keys(sent)).toEqual(['401']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stack.sandbox.braze.state.counters().byEndpoint['POST /users/track']).toEqual(sent);
+  });
+});
