@@ -22,7 +22,7 @@ const SCENARIOS: Scenario[] = [
 
 async function runScenario(s: Scenario): Promise<BenchResult[]> {
   const stack = await startDemoStack({
-    sandbox: { braze: { latencyMs: s.brazeLatencyMs, requestLogSize: 100 } },
+    braze: { latencyMs: s.brazeLatencyMs, requestLogSize: 100 },
     partitions: 6,
     overrides: {
       kafka: { groupId: `bench-${Date.now()}`, maxWaitTimeMs: 100 },
@@ -59,7 +59,7 @@ async function runScenario(s: Scenario): Promise<BenchResult[]> {
     const elapsedS = (performance.now() - started) / 1000;
     clearInterval(sampler);
     const requests = await metricTotal(stack.app, 'tributary_braze_requests_total');
-    const counters = stack.sandbox.braze.state.counters();
+    const counters = stack.braze.state.counters();
     const objects = counters.objects.attributes.received + counters.objects.events.received + counters.objects.purchases.received;
     const notes = `${s.records} records, ${finished} finished; produce took ${((produced - started) / 1000).toFixed(1)} s; sandbox broker, registry and Braze in the same process`;
     return [

@@ -9,19 +9,34 @@ import { defaultConfig, loadConfig, type DeepPartial, type TributaryConfig, type
 import { startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
 import { SAMPLE_KOMO_HUB_CONFIG, type SampleRecord } from '../app/sample-records.js';
 import { encodeAvro, publishSchemas, readTopicSchemas, type PublishedSchema } from '../adapters/schema-registry/schema-publisher.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
+import {
+  startBrazeSandbox,
+  startKafkaSandbox,
+  startSchemaRegistry,
+  type BrazeSandbox,
+  type BrazeSandboxOptions,
+  type KafkaSandboxOptions,
+} from '../sandbox/index.js';
 
 export const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 
 export interface DemoStackOptions {
-  readonly sandbox?: SandboxOptions;
+  /** Use these brokers (real Kafka) instead of starting the embedded broker. */
+  readonly kafkaBrokers?: readonly string[];
+  /** Use this Schema Registry instead of starting the embedded one. */
+  readonly schemaRegistryUrl?: string;
+  readonly kafka?: Omit<KafkaSandboxOptions, 'host' | 'port'>;
+  readonly braze?: Omit<BrazeSandboxOptions, 'host' | 'port'>;
   readonly partitions?: number;
   readonly overrides?: DeepPartial<TributaryConfig>;
   readonly deps?: AppDeps;
 }
 
 export interface DemoStack {
-  readonly sandbox: Sandbox;
+  readonly brokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  /** The Braze API sandbox tributary delivers to. */
+  readonly braze: BrazeSandbox;
   readonly app: TributaryApp;
   readonly config: TributaryConfig;
   readonly schemas: Map<string, PublishedSchema>;
@@ -31,23 +46,40 @@ export interface DemoStack {
 }
 
 export async function startDemoStack(options: DemoStackOptions = {}): Promise<DemoStack> {
-  const sandbox = await startSandbox(options.sandbox);
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
   let producer: Producer | null = null;
   let app: TributaryApp | null = null;
   try {
+    let brokers = options.kafkaBrokers;
+    if (!brokers) {
+      const kafkaSandbox = await startKafkaSandbox({ ...options.kafka });
+      closers.push(() => kafkaSandbox.close());
+      brokers = kafkaSandbox.brokers;
+    }
+    let registryUrl = options.schemaRegistryUrl;
+    if (!registryUrl) {
+      const registry = await startSchemaRegistry();
+      closers.push(() => registry.close());
+      registryUrl = registry.url;
+    }
+    const braze = await startBrazeSandbox({ ...options.braze });
+    closers.push(() => braze.close());
     const overrides = options.overrides ?? {};
     const config = await loadConfig({
       env: {},
       overrides: {
         ...overrides,
-        kafka: { groupId: 'tributary-demo', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, maxWaitTimeMs: 200, ...overrides.kafka, brokers: sandbox.kafka.brokers },
-        schemaRegistry: { ...overrides.schemaRegistry, url: sandbox.schemaRegistry.url },
-        braze: { restEndpoint: sandbox.braze.url, apiKey: sandbox.braze.apiKey, ...overrides.braze },
+        kafka: { groupId: 'tributary-demo', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, maxWaitTimeMs: 200, ...overrides.kafka, brokers: [...brokers] },
+        schemaRegistry: { ...overrides.schemaRegistry, url: registryUrl },
+        braze: { restEndpoint: braze.url, apiKey: braze.apiKey, ...overrides.braze },
         partners: { ...overrides.partners, komo: { hubs: SAMPLE_KOMO_HUB_CONFIG, ...overrides.partners?.komo } },
         observability: { logLevel: 'warn', ...overrides.observability },
       },
     });
-    const kafka = new Kafka({ clientId: 'tributary-demo-producer', brokers: sandbox.kafka.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'tributary-demo-producer', brokers: [...brokers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const topicNames = [...new Set([...config.topics.consume.map((k) => config.topics[k]), config.topics.deadLetter])];
@@ -58,7 +90,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const defaultTopics = defaultConfig().topics as unknown as Record<string, unknown>;
     const defaults = new Map<string, string>();
     for (const [k, v] of Object.entries(config.topics)) if (typeof v === 'string') defaults.set(String(defaultTopics[k]), v);
-    const schemas = await publishSchemas(sandbox.schemaRegistry.url, readTopicSchemas(SCHEMAS_DIR), (t) => defaults.get(t) ?? t);
+    const schemas = await publishSchemas(registryUrl, readTopicSchemas(SCHEMAS_DIR), (t) => defaults.get(t) ?? t);
 
     producer = kafka.producer();
     await producer.connect();
@@ -80,7 +112,9 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       await p.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
     };
     return {
-      sandbox,
+      brokers,
+      schemaRegistryUrl: registryUrl,
+      braze,
       app,
       config,
       schemas,
@@ -88,13 +122,13 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
       close: async () => {
         await app?.stop();
         await producer?.disconnect().catch(() => undefined);
-        await sandbox.close();
+        await closeAll();
       },
     };
   } catch (err) {
     await app?.stop().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
-    await sandbox.close();
+    await closeAll();
     throw err;
   }
 }

@@ -30,20 +30,20 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   process.stderr.write('tributary demo: starting the sandbox stack (Kafka, Schema Registry, Braze) in this process…\n');
   const stack = await startDemoStack({
-    sandbox: { braze: { latencyMs } },
+    braze: { latencyMs },
     overrides: { observability: { port: metricsPort, host: '127.0.0.1' } },
   }).catch(async (err: Error & { code?: string }) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${metricsPort} is in use; pass --metrics-port 0 (or another port)`);
     throw err;
   });
-  const { sandbox, app } = stack;
+  const { braze, app } = stack;
   const tty = process.stdout.isTTY === true;
   process.stdout.write(
     [
       'tributary demo is running on the embedded sandbox:',
-      `  kafka            ${sandbox.addresses.kafka}`,
-      `  schema registry  ${sandbox.addresses.schemaRegistry}`,
-      `  braze sandbox    ${sandbox.addresses.braze}  (profiles: ${sandbox.addresses.braze}/_sandbox/profiles)`,
+      `  kafka            ${stack.brokers.join(',')}`,
+      `  schema registry  ${stack.schemaRegistryUrl}`,
+      `  braze sandbox    ${braze.url}  (profiles: ${braze.url}/_sandbox/profiles)`,
       `  metrics          ${app.metricsUrl ?? 'disabled'}/metrics`,
       `producing ${rate} sample records/s across the ActionIQ, Extole and Komo topics; Ctrl-C stops cleanly.`,
       '',

@@ -6,20 +6,20 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { startSandbox, type Sandbox } from '../../../src/sandbox/index.js';
-import { eventNumbers, waitFor } from '../../helpers/e2e.js';
+import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '../../../src/sandbox/index.js';
+import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, eventNumbers, uniqueTopics, waitFor } from '../../helpers/e2e.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const TOPIC = 'actioniq.events';
-
-let sandbox: Sandbox | null = null;
+let braze: BrazeSandbox | null = null;
+const closers: Array<() => Promise<void>> = [];
 const children: ChildProcess[] = [];
 let dir: string | null = null;
 
 afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  await sandbox?.close();
-  sandbox = null;
+  await braze?.close();
+  braze = null;
+  for (const close of closers.splice(0)) await close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = null;
 });
@@ -38,9 +38,23 @@ function startProcessor(configFile: string, env: Record<string, string>): ChildP
 describe('at-least-once delivery', () => {
   it('every record\'s effect is present after a processor is killed mid-stream and another takes over', async () => {
     // Slow, small requests one at a time, so the first processor is surely mid-stream when it is killed.
-    sandbox = await startSandbox({ kafka: { partitions: 3, minSessionTimeoutMs: 100 }, braze: { seed: 11, latencyMs: 20 } });
+    let brokers = EXTERNAL_KAFKA;
+    if (!brokers) {
+      const kafkaSandbox = await startKafkaSandbox({ partitions: 3, minSessionTimeoutMs: 100 });
+      closers.push(() => kafkaSandbox.close());
+      brokers = kafkaSandbox.brokers;
+    }
+    let registryUrl = EXTERNAL_REGISTRY;
+    if (!registryUrl) {
+      const registry = await startSchemaRegistry();
+      closers.push(() => registry.close());
+      registryUrl = registry.url;
+    }
+    braze = await startBrazeSandbox({ seed: 11, latencyMs: 20 });
     // A quarter of the track requests fail with 5xx: some records are mid-retry when the processor dies.
-    sandbox.braze.state.faults.set({ paths: ['/users/track'], errorRate: 0.25 });
+    braze.state.faults.set({ paths: ['/users/track'], errorRate: 0.25 });
+    const topics = uniqueTopics();
+    const TOPIC = topics.actioniqEvents!;
     dir = mkdtempSync(join(tmpdir(), 'tributary-alo-'));
     const configFile = join(dir, 'tributary.yaml');
     writeFileSync(
@@ -48,11 +62,13 @@ describe('at-least-once delivery', () => {
       [
         'kafka:',
         `  groupId: alo-${randomUUID()}`,
-        '  sessionTimeoutMs: 2000',
-        '  rebalanceTimeoutMs: 2000',
+        `  sessionTimeoutMs: ${SESSION_TIMEOUT_MS}`,
+        `  rebalanceTimeoutMs: ${SESSION_TIMEOUT_MS}`,
         '  heartbeatIntervalMs: 200',
         '  maxWaitTimeMs: 100',
         'topics:',
+        `  actioniqEvents: ${TOPIC}`,
+        `  deadLetter: ${topics.deadLetter}`,
         '  consume: [actioniqEvents]',
         'braze:',
         '  lingerMs: 5',
@@ -68,15 +84,15 @@ describe('at-least-once delivery', () => {
       ].join('\n'),
     );
     const env = {
-      KAFKA_BROKERS: sandbox.kafka.brokers.join(','),
-      SCHEMA_REGISTRY_URL: sandbox.schemaRegistry.url,
-      BRAZE_REST_ENDPOINT: sandbox.braze.url,
-      BRAZE_API_KEY: sandbox.braze.apiKey,
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      BRAZE_REST_ENDPOINT: braze.url,
+      BRAZE_API_KEY: braze.apiKey,
     };
-    const kafka = new Kafka({ clientId: 'alo-producer', brokers: sandbox.kafka.brokers, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'alo-producer', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }, { topic: 'tributary.dlq', numPartitions: 1 }] });
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }, { topic: topics.deadLetter!, numPartitions: 1 }] });
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
@@ -89,19 +105,19 @@ describe('at-least-once delivery', () => {
     await producer.disconnect();
 
     const first = startProcessor(configFile, env);
-    const braze = sandbox.braze.state;
-    await waitFor(() => eventNumbers(braze.profiles(), 'numbered').size >= 100, 'the first processor to deliver some records', 30_000);
+    const state = braze.state;
+    await waitFor(() => eventNumbers(state.profiles(), 'numbered').size >= 100, 'the first processor to deliver some records', 30_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    const deliveredBeforeKill = eventNumbers(braze.profiles(), 'numbered').size;
+    const deliveredBeforeKill = eventNumbers(state.profiles(), 'numbered').size;
     expect(deliveredBeforeKill).toBeLessThan(total);
 
-    braze.faults.set({ paths: ['/users/track'], errorRate: 0.1 });
-    braze.configure({ latencyMs: 0 });
+    state.faults.set({ paths: ['/users/track'], errorRate: 0.1 });
+    state.configure({ latencyMs: 0 });
     const second = startProcessor(configFile, env);
-    await waitFor(() => eventNumbers(braze.profiles(), 'numbered').size === total, `all ${total} records' events in Braze`, 60_000);
+    await waitFor(() => eventNumbers(state.profiles(), 'numbered').size === total, `all ${total} records' events in Braze`, 60_000);
     const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
     second.kill('SIGTERM');
     expect(await exited).toBe(0);
-  });
+  }, 120_000);
 });

@@ -29,7 +29,7 @@ const numberedEvent = (n: number, users: number): SampleRecord => ({
   value: { name: 'numbered', external_id: `user-${n % users}`, braze_id: null, timestamp: T0 + n, properties: { n } },
 });
 
-describe('the pipeline end to end on the sandbox', () => {
+describe('the pipeline end to end (embedded sandbox, or real Kafka when KAFKA_BROKERS is set)', () => {
   it('lands every partner\'s records with exactly the expected profile state', async () => {
     stack = await startE2E();
     const records: SampleRecord[] = [
@@ -55,7 +55,7 @@ describe('the pipeline end to end on the sandbox', () => {
     await stack.produce(records.slice(0, 5), 1);
     await stack.produce(records.slice(5), 0);
     await settled(stack, records.length);
-    const braze = stack.sandbox.braze.state;
+    const braze = stack.braze.state;
 
     const aiq = braze.findProfile({ external_id: 'aiq-1' })!;
     expect(aiq.custom_attributes).toEqual({ AIQ_1041_A: true, loyalty_tier: 'gold', lifetime_value: 12.5 });
@@ -79,10 +79,10 @@ describe('the pipeline end to end on the sandbox', () => {
     expect(barbara.custom_attributes).toEqual({ komo_favourite_flavour: 'mango' });
 
     expect(await metricTotal(stack.app, 'tributary_records_skipped_total')).toBe(1);
-    const letters = await readDeadLetters(stack.sandbox.kafka.brokers, stack.config.topics.deadLetter, 1);
+    const letters = await readDeadLetters(stack.brokers, stack.config.topics.deadLetter, 1);
     expect(letters).toHaveLength(1);
     expect(letters[0]!.headers).toMatchObject({
-      'tributary.source.topic': 'komo.submissions',
+      'tributary.source.topic': stack.config.topics.komoSubmissions,
       'tributary.error.code': 'unknown_hub',
     });
     expect(letters[0]!.headers['tributary.error.detail']).not.toContain('x@example.com');
@@ -102,12 +102,12 @@ describe('the pipeline end to end on the sandbox', () => {
       await stack.produce(batch);
     }
     await settled(stack, 600);
-    expect(stack.sandbox.braze.state.findProfile({ external_id: 'flipper' })!.custom_attributes.AIQ_9_B).toBe(last);
+    expect(stack.braze.state.findProfile({ external_id: 'flipper' })!.custom_attributes.AIQ_9_B).toBe(last);
   });
 
   it('dead-letters exactly the records Braze rejects through a mix of 201-with-errors, 400, 429 and 503, losing nothing', async () => {
     stack = await startE2E();
-    const braze = stack.sandbox.braze.state;
+    const braze = stack.braze.state;
     braze.faults.script([
       { fault: 'item-errors', path: '/users/track', errors: [{ input_array: 'events', index: 0, type: 'BAD_EVENT' }] },
       { fault: 'status', path: '/users/track', status: 400, body: { message: 'Invalid request' } },
@@ -120,7 +120,7 @@ describe('the pipeline end to end on the sandbox', () => {
     const rejected = braze.requests({ path: '/users/track' }).find((r) => r.fault?.kind === 'item-errors')!;
     const rejectedN = ((rejected.requestBody as { events: Array<{ properties: { n: number } }> }).events[0]!).properties.n;
 
-    const letters = await readDeadLetters(stack.sandbox.kafka.brokers, stack.config.topics.deadLetter, 1);
+    const letters = await readDeadLetters(stack.brokers, stack.config.topics.deadLetter, 1);
     expect(letters.map((l) => JSON.parse(l.value!.toString()).properties.n)).toEqual([rejectedN]);
     expect(letters[0]!.headers['tributary.error.code']).toBe('braze_item_error');
     expect(letters[0]!.headers['tributary.braze.error.type']).toBe('BAD_EVENT');
@@ -136,7 +136,7 @@ describe('the pipeline end to end on the sandbox', () => {
 
   it('loses nothing when a second instance joins and leaves the group mid-stream', async () => {
     stack = await startE2E({ partitions: 4 });
-    const second = await startTributary(await loadConfig({ env: {}, overrides: { ...fastOverrides(), kafka: { ...stack.config.kafka }, schemaRegistry: stack.config.schemaRegistry, braze: stack.config.braze } }));
+    const second = await startTributary(await loadConfig({ env: {}, overrides: { ...fastOverrides(), topics: stack.config.topics, kafka: { ...stack.config.kafka }, schemaRegistry: stack.config.schemaRegistry, braze: stack.config.braze } }));
     let stoppedSecond: Promise<void> | null = null;
     try {
       for (let round = 0; round < 30; round++) {
@@ -145,12 +145,12 @@ describe('the pipeline end to end on the sandbox', () => {
         await new Promise((r) => setTimeout(r, 30));
       }
       await stoppedSecond;
-      await waitFor(() => eventNumbers(stack!.sandbox.braze.state.profiles(), 'numbered').size === 600, 'all 600 numbered events in Braze', 45_000);
+      await waitFor(() => eventNumbers(stack!.braze.state.profiles(), 'numbered').size === 600, 'all 600 numbered events in Braze', 45_000);
       expect(await metricTotal(second, 'tributary_records_delivered_total')).toBeGreaterThan(0);
     } finally {
       await second.stop();
     }
-  });
+  }, 90_000);
 });
 
 function this_flip(i: number): boolean {
@@ -170,9 +170,9 @@ describe('a Braze configuration error', () => {
     expect(await metricTotal(stack.app, 'tributary_records_dead_lettered_total')).toBe(0);
     expect(await metricTotal(stack.app, 'tributary_records_delivered_total')).toBe(0);
     // Only the requests already in flight when the first 401 came back were sent; nothing more follows.
-    const sent = stack.sandbox.braze.state.counters().byEndpoint['POST /users/track']!;
+    const sent = stack.braze.state.counters().byEndpoint['POST /users/track']!;
     expect(Object.keys(sent)).toEqual(['401']);
     await new Promise((r) => setTimeout(r, 300));
-    expect(stack.sandbox.braze.state.counters().byEndpoint['POST /users/track']).toEqual(sent);
+    expect(stack.braze.state.counters().byEndpoint['POST /users/track']).toEqual(sent);
   });
 });
