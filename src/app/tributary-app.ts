@@ -96,7 +96,13 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       registry,
       health: {
         healthy: () => ({ ok: state !== 'crashed', detail: { state } }),
-        ready: () => ({ ok: state === 'running', detail: { state, ...(engine?.sink.configProblem ? { braze: engine.sink.configProblem } : {}) } }),
+        ready: () => {
+          const schemaRegistry = engine?.decodeProblem ?? null;
+          return {
+            ok: state === 'running' && schemaRegistry === null,
+            detail: { state, ...(engine?.sink.configProblem ? { braze: engine.sink.configProblem } : {}), ...(schemaRegistry ? { schemaRegistry } : {}) },
+          };
+        },
       },
     });
   }
@@ -174,23 +180,32 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   const pipeline = engine;
 
   let stopping: Promise<void> | null = null;
+  const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+    try {
+      await fn();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, `${what} failed during shutdown`);
+    }
+  };
   const stop = (): Promise<void> => {
     if (stopping) return stopping;
     stopping = (async () => {
-      setState('stopping');
+      const crashed = state === 'crashed';
+      if (!crashed) setState('stopping');
       source.pause();
       const { drained } = await pipeline.shutdown(config.pipeline.shutdownTimeoutMs);
-      if (!drained) log.warn({ opsInFlight: pipeline.opsInFlight }, 'shutdown deadline reached with operations in flight; they stay uncommitted and will be delivered again');
-      await source.stop().catch((err: Error) => log.warn({ err: err.message }, 'leaving the consumer group failed'));
-      await producer.disconnect().catch(() => undefined);
-      await transport.close().catch(() => undefined);
-      await server?.close();
-      if (state !== 'crashed') setState('stopped');
+      if (!drained) log.warn({ opsInFlight: pipeline.opsInFlight }, 'shutdown ended with work undelivered; it stays uncommitted and will be delivered again');
+      await step('leaving the consumer group', () => source.stop());
+      await step('closing the dead-letter producer', () => producer.disconnect());
+      await step('closing the Braze connections', () => transport.close());
+      await step('closing the metrics server', () => server?.close());
+      if (!crashed) setState('stopped');
       finish();
     })();
     return stopping;
   };
 
+  let shareAsked = 0;
   try {
     await producer.connect();
     await source.start({
@@ -198,9 +213,12 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       onAssignment: () => {
         pipeline.onAssignment();
         if (state === 'starting') setState('running');
+        // A kafkajs restart builds a new consumer group, which forgets a pause.
+        if (state === 'paused-config') source.pause();
         if (config.braze.rateLimitShare === 'auto') {
+          const asked = ++shareAsked;
           void source.memberCount().then((n) => {
-            if (n) pipeline.sink.setRateShare(1 / n);
+            if (n && asked === shareAsked) pipeline.sink.setRateShare(1 / n);
           });
         }
       },
@@ -208,12 +226,12 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       onCrash: (err) => {
         log.error({ err: err.message }, 'the Kafka consumer stopped and will not restart; exiting');
         setState('crashed');
-        void stop();
+        stop().catch((e: Error) => log.error({ err: e.message }, 'shutdown after the crash failed'));
       },
     });
   } catch (err) {
     setState('crashed');
-    await stop();
+    await stop().catch(() => undefined);
     throw err;
   }
 

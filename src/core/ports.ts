@@ -41,4 +41,6 @@ export interface DeadLetter {
   /** Braze's error type when Braze rejected the data. */
   readonly brazeErrorType?: string;
   readonly failedAtMs: number;
+  /** Set when the original value could not be written to the dead-letter topic (e.g. too large) and was left out. */
+  readonly valueDropped?: string;
 }

@@ -54,6 +54,27 @@ export interface BatchControl {
 
 const PARTITION_SEP = '\u0000';
 const DLQ_RETRY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, baseMs: 200, maxMs: 10_000 };
+/** Kafka's default message.max.bytes is 1 MiB per record batch; stay well under it. */
+const DLQ_MAX_BYTES = 512 * 1024;
+const DLQ_MAX_LETTERS = 500;
+
+function letterBytes(letter: DeadLetter): number {
+  let n = 256 + letter.detail.length + (letter.record.key?.length ?? 0) + (letter.record.value?.length ?? 0);
+  for (const [k, v] of Object.entries(letter.record.headers)) n += k.length + (v?.length ?? 0);
+  return n;
+}
+
+/** The longest prefix within both limits, and at least one letter. */
+function sliceByBytes<T extends { letter: DeadLetter }>(list: T[], maxLetters: number, maxBytes: number): T[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < list.length && n < maxLetters) {
+    bytes += letterBytes(list[n]!.letter);
+    if (n > 0 && bytes > maxBytes) break;
+    n++;
+  }
+  return list.slice(0, n);
+}
 
 /**
  * decode -> map -> schedule -> batch -> send -> ack -> commit, for one consumer-group member.
@@ -64,6 +85,8 @@ export class PipelineEngine {
   private epoch = 0;
   private watermarks = new Map<string, { topic: string; partition: number; wm: OffsetWatermark }>();
   private pendingLetters: Array<{ ticket: RecordTicket; letter: DeadLetter }> = [];
+  private lettersStopped = false;
+  private decodeProblemNow: { code: string; message: string } | null = null;
   private letterFlush: Promise<void> | null = null;
   private commitTimer: { cancel(): void } | null = null;
   private committing: Promise<void> | null = null;
@@ -91,11 +114,17 @@ export class PipelineEngine {
     return this.sink.size;
   }
 
+  /** Set while records wait because their schemas cannot be fetched (registry down, credentials refused). */
+  get decodeProblem(): { code: string; message: string } | null {
+    return this.decodeProblemNow;
+  }
+
   /** A new group generation: everything not committed will be fetched again, so queued work of the old one is dropped. */
   onAssignment(): void {
     this.epoch++;
     const current = this.epoch;
     this.sink.dropQueued((t) => (t as RecordTicket).epoch < current);
+    this.sink.abandonWaiting();
     this.watermarks = new Map();
   }
 
@@ -106,7 +135,7 @@ export class PipelineEngine {
     const wm = this.watermarkOf(topic, partition);
     for (const record of messages) {
       if (this.stopping || epoch !== this.epoch || !control.isActive()) return;
-      if (this.sink.size >= this.options.maxInFlightOps) {
+      if (this.sink.size + this.pendingLetters.length >= this.options.maxInFlightOps) {
         await this.waitForCapacity(control);
         if (this.stopping || epoch !== this.epoch || !control.isActive()) return;
       }
@@ -118,7 +147,8 @@ export class PipelineEngine {
         this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
       } else {
         const decoded = await this.decodeWithRetry(record, control);
-        if (decoded === null) return; // stopping or stale: the record is fetched again later
+        // Stopping, or a new generation began while decoding: the record is fetched again later.
+        if (decoded === null || this.stopping || epoch !== this.epoch || !control.isActive()) return;
         if (!decoded.ok) this.deadLetter(ticket, decoded.code, decoded.detail);
         else this.dispatch(ticket, kind, decoded.value);
       }
@@ -160,12 +190,15 @@ export class PipelineEngine {
   private async decodeWithRetry(record: DecodedRecord, control: BatchControl) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.options.decoder.decode(record);
+        const result = await this.options.decoder.decode(record);
+        this.decodeProblemNow = null;
+        return result;
       } catch (err) {
         const e = err as { retryable?: boolean; code?: string; message?: string };
         if (!e.retryable) {
           return { ok: false as const, code: e.code ?? 'decode_failed', detail: e.message ?? 'the value could not be decoded' };
         }
+        this.decodeProblemNow = { code: e.code ?? 'decode_retry', message: e.message ?? 'decoding must wait' };
         this.options.log.warn({ code: e.code, attempt }, `cannot decode yet, retrying: ${e.message}`);
         await sleep(this.options.clock, backoffMs(attempt, DLQ_RETRY, this.options.random));
         if (this.stopping || !control.isActive()) return null;
@@ -176,8 +209,9 @@ export class PipelineEngine {
 
   private async waitForCapacity(control: BatchControl): Promise<void> {
     const every = this.options.heartbeatEveryMs ?? 1000;
-    while (this.sink.size >= this.options.maxInFlightOps && !this.stopping && control.isActive()) {
-      await Promise.race([this.sink.waitForCapacity(this.options.maxInFlightOps), sleep(this.options.clock, every)]);
+    const max = this.options.maxInFlightOps;
+    while (this.sink.size + this.pendingLetters.length >= max && !this.stopping && control.isActive()) {
+      await this.sink.waitForCapacity(max - this.pendingLetters.length, every);
       await control.heartbeat();
     }
   }
@@ -206,19 +240,39 @@ export class PipelineEngine {
     if (!this.letterFlush) this.letterFlush = this.flushLetters();
   }
 
-  /** Writes dead letters in batches; a record counts as done only once its letter is acknowledged. Retries forever: losing one is not an option. */
+  /**
+   * Writes dead letters in batches (bounded in count and bytes); a record counts as done only once its letter
+   * is acknowledged. Retryable failures are retried with backoff for as long as it takes: losing a letter is
+   * not an option, and its record stays uncommitted meanwhile. A batch the broker refuses outright is split
+   * into single letters; a single letter it still refuses (too large, say) is written without its value,
+   * with a header saying why.
+   */
   private async flushLetters(): Promise<void> {
     await Promise.resolve();
-    for (let attempt = 1; this.pendingLetters.length > 0; ) {
-      const batch = this.pendingLetters.slice(0, 500);
+    let attempt = 1;
+    let singlesLeft = 0;
+    while (this.pendingLetters.length > 0 && !this.lettersStopped) {
+      const batch = singlesLeft > 0 ? this.pendingLetters.slice(0, 1) : sliceByBytes(this.pendingLetters, DLQ_MAX_LETTERS, DLQ_MAX_BYTES);
       try {
         await this.options.deadLetters.write(batch.map((b) => b.letter));
       } catch (err) {
-        this.options.log.error({ attempt, letters: batch.length, err: (err as Error).message }, 'cannot write to the dead-letter topic; retrying (offsets stay uncommitted)');
+        const e = err as { retryable?: boolean; message?: string };
+        if (e.retryable === false && batch.length > 1) {
+          singlesLeft = batch.length;
+          continue;
+        }
+        if (e.retryable === false && batch[0]!.letter.valueDropped === undefined) {
+          const only = batch[0]!;
+          only.letter = { ...only.letter, record: { ...only.letter.record, value: null }, valueDropped: `the dead-letter topic refused the original value: ${e.message ?? 'error'}` };
+          this.options.log.error({ code: only.letter.code }, 'a dead letter was refused by Kafka; writing it without its original value');
+          continue;
+        }
+        this.options.log.error({ attempt, letters: batch.length, err: e.message }, 'cannot write to the dead-letter topic; retrying (offsets stay uncommitted)');
         await sleep(this.options.clock, backoffMs(attempt++, DLQ_RETRY, this.options.random));
         continue;
       }
       attempt = 1;
+      if (singlesLeft > 0) singlesLeft--;
       this.pendingLetters.splice(0, batch.length);
       for (const { ticket, letter } of batch) {
         this.options.observer.recordDeadLettered(ticket.partner, letter.code);
@@ -305,6 +359,8 @@ export class PipelineEngine {
       })(),
       sleep(this.options.clock, deadlineMs).then(() => false),
     ]);
+    // Letters still unwritten stay pending: their records are not committed and will be read again.
+    this.lettersStopped = true;
     if (this.committing) await this.committing;
     await this.commitNow();
     this.sink.close();

@@ -3,6 +3,7 @@ import { TrackBatch, type FlushReason, type TrackBatchPolicy, type TrackRequestB
 import { RateBudget, parseRateLimitHeaders } from '../core/rate-budget.js';
 import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
 import { classifyNetworkError, classifyTrackResponse, type TrackOutcome } from '../core/track-response.js';
+import { redactText } from '../core/redact-text.js';
 import { userKeyOf, type TrackOp } from '../core/ops.js';
 import type { BrazeTransport } from '../core/ports.js';
 import type { Clock, PipelineObserver } from './ports.js';
@@ -25,11 +26,11 @@ export interface TrackSinkOptions {
   readonly clock: Clock;
   readonly random: () => number;
   readonly observer: PipelineObserver;
-  /** Called once per op, in no particular order across keys (but in order within a key). */
+  /** Called once per op that was not abandoned, in order within a key. */
   readonly onOutcome: (ticket: unknown, outcome: OpOutcome) => void;
-  /** Called when Braze rejects the credentials or endpoint (true) and when a later request succeeds again (false). */
+  /** Called when Braze rejects the credentials or endpoint, and with null once a later request gets another answer. */
   readonly onConfigProblem?: (problem: { status: number; message: string } | null) => void;
-  /** A bug surfaced while handling a response; reported instead of crashing the process. */
+  /** A bug surfaced while handling a response or in a callback; reported instead of crashing the process. */
   readonly onError?: (err: unknown) => void;
 }
 
@@ -47,6 +48,8 @@ interface Job {
   readonly refs: { attributes: Item[][]; events: Item[][]; purchases: Item[][] };
   readonly objects: number;
   readonly flushReason: FlushReason | 'split';
+  /** The sink generation the job was built in; work of an older generation is abandoned, never resent. */
+  readonly generation: number;
   attempt: number;
   /** The next piece of a bisected batch: sent only after this one settles, so one user's ops never race. */
   after?: Job;
@@ -59,14 +62,21 @@ interface Job {
 export class TrackSink {
   private readonly scheduler = new KeyScheduler<PendingOp>();
   private readonly budget: RateBudget;
+  private generation = 0;
   private open: TrackBatch<Item> | null = null;
+  private openGeneration = 0;
   private readonly waitingJobs: Job[] = [];
   private requestsInFlight = 0;
   private timer: { at: number; handle: { cancel(): void } } | null = null;
   private draining = false;
-  private halted: { status: number; message: string } | null = null;
+  /** The configuration problem Braze reported, until a request gets any other answer. */
+  private problem: { status: number; message: string } | null = null;
+  /** While a configuration problem stands, nothing is sent except one probe per configRetryMs. */
+  private blocked = false;
+  private probeAllowed = false;
+  private probeTimer: { cancel(): void } | null = null;
   private idleWaiters: Array<() => void> = [];
-  private capacityWaiters: Array<{ below: number; resolve: () => void }> = [];
+  private capacityWaiters = new Set<{ below: number; resolve: () => void }>();
   private pumping = false;
   private closed = false;
 
@@ -88,7 +98,7 @@ export class TrackSink {
   }
 
   get configProblem(): { status: number; message: string } | null {
-    return this.halted;
+    return this.problem;
   }
 
   setRateShare(share: number): void {
@@ -100,24 +110,52 @@ export class TrackSink {
     this.pump();
   }
 
-  /** Drop queued (not yet sent) ops whose ticket matches; returns their tickets. In-flight ops finish normally. */
+  /** Drop queued (not yet sent) ops whose ticket matches; returns their tickets. */
   dropQueued(predicate: (ticket: unknown) => boolean): unknown[] {
     const removed = this.scheduler.removeQueued((p) => predicate(p.ticket)).map((p) => p.ticket);
     this.notifyCapacity();
     return removed;
   }
 
-  /** Resolves once fewer than `below` ops are queued or in flight. */
-  waitForCapacity(below: number): Promise<void> {
-    if (this.scheduler.size < below) return Promise.resolve();
-    return new Promise((resolve) => this.capacityWaiters.push({ below, resolve }));
+  /**
+   * A new consumer-group generation: whatever was taken in so far will be fetched again by the partition's
+   * owner, so work of the old generation that is waiting (a lingering batch, retries, bisected halves, a
+   * configuration probe) is abandoned instead of resent after the new owner has moved on. Requests already
+   * on the wire finish; if they fail, they are abandoned too. Queued ops are left to `dropQueued`.
+   */
+  abandonWaiting(): void {
+    this.generation++;
+    if (this.open) {
+      for (const it of this.jobFrom(this.open, 'drain', this.openGeneration).items) this.scheduler.complete(it);
+      this.open = null;
+    }
+    for (const job of this.waitingJobs.splice(0)) this.abandon(job);
+    this.notifyCapacity();
+    this.pump();
+  }
+
+  /** Resolves once fewer than `below` ops are queued or in flight, or after `timeoutMs`. */
+  waitForCapacity(below: number, timeoutMs: number): Promise<void> {
+    if (this.scheduler.size < below || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        below,
+        resolve: () => {
+          this.capacityWaiters.delete(waiter);
+          timeout.cancel();
+          resolve();
+        },
+      };
+      const timeout = this.options.clock.setTimeout(() => waiter.resolve(), timeoutMs);
+      this.capacityWaiters.add(waiter);
+    });
   }
 
   /** Send everything now without waiting for linger, and resolve when nothing is queued or in flight. */
   async drain(): Promise<void> {
     this.draining = true;
     this.pump();
-    if (this.scheduler.size === 0 && this.requestsInFlight === 0) return;
+    if (this.isIdle()) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -126,8 +164,10 @@ export class TrackSink {
     this.closed = true;
     this.timer?.handle.cancel();
     this.timer = null;
+    this.probeTimer?.cancel();
+    this.probeTimer = null;
     for (const w of this.idleWaiters.splice(0)) w();
-    for (const w of this.capacityWaiters.splice(0)) w.resolve();
+    for (const w of [...this.capacityWaiters]) w.resolve();
   }
 
   private pump(): void {
@@ -135,6 +175,8 @@ export class TrackSink {
     this.pumping = true;
     try {
       this.pumpOnce();
+    } catch (err) {
+      this.report(err);
     } finally {
       this.pumping = false;
     }
@@ -146,13 +188,21 @@ export class TrackSink {
     const wake = (at: number) => {
       wakeAt = wakeAt === null ? at : Math.min(wakeAt, at);
     };
-    while (this.requestsInFlight < this.options.maxConcurrentRequests && !this.halted) {
+    while (this.requestsInFlight < this.options.maxConcurrentRequests && (!this.blocked || this.probeAllowed)) {
       const now = clock.now();
       // Retries and bisected halves go first: they hold their users' keys.
       let job = this.waitingJobs.length > 0 ? this.waitingJobs[0]! : null;
+      if (job && job.generation !== this.generation) {
+        this.waitingJobs.shift();
+        this.abandon(job);
+        continue;
+      }
       let fromOpen = false;
       if (!job) {
-        if (!this.open) this.open = new TrackBatch<Item>(this.options.batch, now);
+        if (!this.open) {
+          this.open = new TrackBatch<Item>(this.options.batch, now);
+          this.openGeneration = this.generation;
+        }
         const batch = this.open;
         this.scheduler.take(now, (item) => {
           const r = batch.offer(item.payload.op, item);
@@ -162,29 +212,30 @@ export class TrackSink {
           this.open = null;
           break;
         }
-        const reason = batch.flushReason(now) ?? (this.draining ? 'drain' : null);
+        const reason = batch.flushReason(now) ?? (this.draining || this.probeAllowed ? 'drain' : null);
         if (!reason) {
           wake(batch.openedAtMs + this.options.batch.lingerMs);
           break;
         }
-        job = this.jobFrom(batch, reason);
+        job = this.jobFrom(batch, reason, this.openGeneration);
         fromOpen = true;
       }
       const waitMs = this.budget.tryAcquire(now);
       if (waitMs > 0) {
-        this.options.observer.rateLimitWait(ENDPOINT, waitMs);
         // An open batch keeps accumulating while the budget refills.
+        this.options.observer.rateLimitWait(ENDPOINT, waitMs);
         wake(now + waitMs);
         break;
       }
       if (fromOpen) this.open = null;
       else this.waitingJobs.shift();
+      this.probeAllowed = false;
       this.send(job);
     }
     const due = this.scheduler.nextDueMs(clock.now());
     if (due !== null) wake(due);
     this.armTimer(wakeAt);
-    this.reportGauges();
+    this.options.observer.opsInFlight(this.scheduler.queued, this.scheduler.inFlight);
     this.checkIdle();
   }
 
@@ -200,19 +251,21 @@ export class TrackSink {
     this.timer = { at, handle };
   }
 
-  private jobFrom(batch: TrackBatch<Item>, reason: FlushReason | 'split'): Job {
+  private jobFrom(batch: TrackBatch<Item>, reason: FlushReason | 'split', generation: number): Job {
     const { body, refs } = batch.build();
     const items: Item[] = [];
     const seen = new Set<Item>();
     for (const list of [refs.attributes, refs.events, refs.purchases]) {
-      for (const group of list) for (const it of group) {
+      for (const group of list) {
+        for (const it of group) {
           if (seen.has(it)) continue;
           seen.add(it);
           items.push(it);
         }
+      }
     }
     items.sort((a, b) => a.id - b.id);
-    return { items, body, refs, objects: batch.objectCount, flushReason: reason, attempt: 0 };
+    return { items, body, refs, objects: batch.objectCount, flushReason: reason, generation, attempt: 0 };
   }
 
   private send(job: Job): void {
@@ -220,22 +273,24 @@ export class TrackSink {
     this.requestsInFlight++;
     job.attempt++;
     const startedAt = clock.now();
-    transport.post(ENDPOINT, job.body).then(
-      (res) => {
-        const now = clock.now();
-        const info = parseRateLimitHeaders(res.headers, now);
-        this.budget.observe(info, now);
-        const outcome = classifyTrackResponse(res.status, res.body);
-        observer.brazeRequest(ENDPOINT, String(res.status), now - startedAt, job.objects, job.flushReason);
-        if (res.status === 429) this.budget.on429(info, now);
-        this.settle(job, outcome);
-      },
-      (err: unknown) => {
-        observer.brazeRequest(ENDPOINT, 'network_error', clock.now() - startedAt, job.objects, job.flushReason);
-        this.settle(job, classifyNetworkError(err));
-      },
-    )
-      .catch((err: unknown) => this.options.onError?.(err))
+    transport
+      .post(ENDPOINT, job.body)
+      .then(
+        (res) => {
+          const now = clock.now();
+          const info = parseRateLimitHeaders(res.headers, now);
+          this.budget.observe(info, now);
+          if (res.status === 429) this.budget.on429(info, now);
+          observer.brazeRequest(ENDPOINT, String(res.status), now - startedAt, job.objects, job.flushReason);
+          return classifyTrackResponse(res.status, res.body);
+        },
+        (err: unknown) => {
+          observer.brazeRequest(ENDPOINT, 'network_error', clock.now() - startedAt, job.objects, job.flushReason);
+          return classifyNetworkError(err);
+        },
+      )
+      .then((outcome) => this.settle(job, outcome))
+      .catch((err: unknown) => this.report(err))
       .finally(() => {
         this.requestsInFlight--;
         this.pump();
@@ -244,12 +299,17 @@ export class TrackSink {
 
   private settle(job: Job, outcome: TrackOutcome): void {
     if (this.closed) return;
+    if (outcome.kind !== 'config' && this.problem) {
+      // Any other answer means the key, permissions and endpoint are accepted again.
+      this.problem = null;
+      this.blocked = false;
+      this.probeTimer?.cancel();
+      this.probeTimer = null;
+      this.callback(() => this.options.onConfigProblem?.(null));
+    }
+    const stale = job.generation !== this.generation;
     switch (outcome.kind) {
       case 'ok': {
-        if (this.halted) {
-          this.halted = null;
-          this.options.onConfigProblem?.(null);
-        }
         const failed = new Map<Item, string>();
         for (const e of outcome.itemErrors) {
           const group = job.refs[e.inputArray]?.[e.index];
@@ -261,7 +321,7 @@ export class TrackSink {
             it,
             type === undefined
               ? { delivered: true }
-              : { delivered: false, code: 'braze_item_error', detail: `Braze rejected the ${describeOp(it.payload.op)}`, brazeErrorType: type },
+              : { delivered: false, code: 'braze_item_error', detail: `Braze rejected the ${describeOp(it.payload.op)}`, brazeErrorType: redactText(type, 120) },
           );
         }
         this.sendAfter(job);
@@ -269,25 +329,27 @@ export class TrackSink {
       }
       case 'retry': {
         this.options.observer.brazeRetry(ENDPOINT, outcome.reason);
+        if (stale) return this.abandon(job);
         if (job.attempt >= this.options.retry.maxAttempts) {
           const detail = `gave up after ${job.attempt} attempts (last: ${outcome.reason}${outcome.status ? ` ${outcome.status}` : ''})`;
           for (const it of job.items) this.finish(it, { delivered: false, code: 'braze_retries_exhausted', detail });
           this.sendAfter(job);
           return;
         }
-        const delay = backoffMs(job.attempt, this.options.retry, this.options.random);
         this.options.clock.setTimeout(() => {
-          this.waitingJobs.push(job);
+          if (job.generation !== this.generation) this.abandon(job);
+          else this.waitingJobs.push(job);
           this.pump();
-        }, delay);
+        }, backoffMs(job.attempt, this.options.retry, this.options.random));
         return;
       }
       case 'reject': {
+        if (stale) return this.abandon(job);
         if (job.items.length === 1) {
           this.finish(job.items[0]!, {
             delivered: false,
             code: 'braze_rejected',
-            detail: `Braze answered ${outcome.status} to the ${describeOp(job.items[0]!.payload.op)}: ${truncate(outcome.message)}`,
+            detail: `Braze answered ${outcome.status} to the ${describeOp(job.items[0]!.payload.op)}: ${redactText(outcome.message)}`,
           });
           this.sendAfter(job);
           return;
@@ -302,29 +364,50 @@ export class TrackSink {
         return;
       }
       case 'config': {
-        // Credentials or endpoint are wrong: nothing is dead-lettered; sending stops, and the same request
-        // is sent again as a probe every configRetryMs until Braze accepts it.
-        if (!this.halted) this.options.onConfigProblem?.({ status: outcome.status, message: outcome.message });
-        this.halted = { status: outcome.status, message: outcome.message };
-        this.options.clock.setTimeout(() => {
-          if (!this.closed) this.send(job);
-        }, this.options.configRetryMs ?? 30_000);
+        // Credentials, permissions or endpoint are wrong: nothing is dead-lettered. Sending stops; one request
+        // goes out every configRetryMs as a probe, and any answer other than 401/403/404 resumes delivery.
+        const first = this.problem === null;
+        this.problem = { status: outcome.status, message: redactText(outcome.message) };
+        this.blocked = true;
+        if (stale) this.abandon(job);
+        else {
+          job.attempt = 0;
+          this.waitingJobs.unshift(job);
+        }
+        this.armProbe();
+        if (first) this.callback(() => this.options.onConfigProblem?.(this.problem));
         return;
       }
     }
   }
 
+  private armProbe(): void {
+    if (this.probeTimer) return;
+    this.probeTimer = this.options.clock.setTimeout(() => {
+      this.probeTimer = null;
+      if (!this.blocked || this.closed) return;
+      this.probeAllowed = true;
+      this.pump();
+      // Nothing to probe with yet (no work waiting): look again later.
+      if (this.probeAllowed) {
+        this.probeAllowed = false;
+        this.armProbe();
+      }
+    }, this.options.configRetryMs ?? 30_000);
+  }
+
   /** Re-batches a subset of a sent batch, in order; a subset that no longer fits one request becomes a chain. */
   private rebuild(items: Item[]): Job {
     const jobs: Job[] = [];
+    const generation = this.generation;
     let batch = new TrackBatch<Item>(this.options.batch, this.options.clock.now());
     for (const it of items) {
       if (batch.offer(it.payload.op, it) === 'accept') continue;
-      jobs.push(this.jobFrom(batch, 'split'));
+      jobs.push(this.jobFrom(batch, 'split', generation));
       batch = new TrackBatch<Item>(this.options.batch, this.options.clock.now());
       if (batch.offer(it.payload.op, it) !== 'accept') throw new Error('an op that was sent once no longer fits an empty batch');
     }
-    if (!batch.isEmpty()) jobs.push(this.jobFrom(batch, 'split'));
+    if (!batch.isEmpty()) jobs.push(this.jobFrom(batch, 'split', generation));
     for (let i = 0; i + 1 < jobs.length; i++) jobs[i]!.after = jobs[i + 1]!;
     return jobs[0]!;
   }
@@ -333,34 +416,48 @@ export class TrackSink {
     if (job.after) this.waitingJobs.push(job.after);
   }
 
-  private finish(item: Item, outcome: OpOutcome): void {
-    this.scheduler.complete(item);
-    this.options.onOutcome(item.payload.ticket, outcome);
+  /** Releases the keys of a job (and the pieces chained after it) without an outcome: its records are fetched again. */
+  private abandon(job: Job): void {
+    for (let j: Job | undefined = job; j; j = j.after) for (const it of j.items) this.scheduler.complete(it);
     this.notifyCapacity();
   }
 
-  private notifyCapacity(): void {
-    if (this.capacityWaiters.length === 0) return;
-    const size = this.scheduler.size;
-    this.capacityWaiters = this.capacityWaiters.filter((w) => {
-      if (size < w.below) {
-        w.resolve();
-        return false;
-      }
-      return true;
-    });
+  private finish(item: Item, outcome: OpOutcome): void {
+    this.scheduler.complete(item);
+    this.callback(() => this.options.onOutcome(item.payload.ticket, outcome));
+    this.notifyCapacity();
   }
 
-  private checkIdle(): void {
-    if (this.idleWaiters.length === 0) return;
-    if (this.scheduler.size === 0 && this.requestsInFlight === 0 && this.waitingJobs.length === 0) {
-      for (const w of this.idleWaiters.splice(0)) w();
-      this.draining = false;
+  private callback(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.report(err);
     }
   }
 
-  private reportGauges(): void {
-    this.options.observer.opsInFlight(this.scheduler.queued, this.scheduler.inFlight);
+  private report(err: unknown): void {
+    try {
+      this.options.onError?.(err);
+    } catch {
+      // A failing error reporter must not take the sink down with it.
+    }
+  }
+
+  private notifyCapacity(): void {
+    if (this.capacityWaiters.size === 0) return;
+    const size = this.scheduler.size;
+    for (const w of [...this.capacityWaiters]) if (size < w.below) w.resolve();
+  }
+
+  private isIdle(): boolean {
+    return this.scheduler.size === 0 && this.requestsInFlight === 0 && this.waitingJobs.length === 0;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+    this.draining = false;
   }
 }
 
@@ -379,8 +476,4 @@ function describeOp(op: TrackOp): string {
     case 'track.purchase':
       return 'purchase object';
   }
-}
-
-function truncate(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
 }

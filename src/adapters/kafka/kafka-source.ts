@@ -36,6 +36,8 @@ export class KafkaSource {
   private consumer: Consumer | null = null;
   private assignment: Record<string, number[]> = {};
   private running = false;
+  /** Bumped on every group join: a batch fetched in an older generation may no longer resolve offsets. */
+  private generation = 0;
 
   constructor(private readonly kafka: Kafka, private readonly options: KafkaSourceOptions) {}
 
@@ -60,6 +62,7 @@ export class KafkaSource {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.generation++;
       this.assignment = e.payload.memberAssignment as Record<string, number[]>;
       handlers.onAssignment(this.assignment);
     });
@@ -80,6 +83,8 @@ export class KafkaSource {
       partitionsConsumedConcurrently: 1,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
+        const generation = this.generation;
+        const current = () => generation === this.generation;
         const records: DecodedRecord[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -90,25 +95,41 @@ export class KafkaSource {
           timestampMs: Number(m.timestamp),
         }));
         await handlers.onBatch(batch.topic, batch.partition, records, {
-          resolveOffset: (offset) => payload.resolveOffset(offset),
+          // After a re-join kafkajs resolves into the new generation's offsets: an old batch must not move them.
+          resolveOffset: (offset) => {
+            if (current()) payload.resolveOffset(offset);
+          },
           heartbeat: () => payload.heartbeat(),
-          isActive: () => payload.isRunning() && !payload.isStale(),
+          isActive: () => current() && payload.isRunning() && !payload.isStale(),
         }, batch.highWatermark);
       },
     });
   }
 
-  /** Stop fetching every subscribed topic (for shutdown, or while Braze rejects the configuration). */
-  pause(): void {
-    this.consumer?.pause(this.options.topics.map((topic) => ({ topic })));
+  /**
+   * Stop fetching every subscribed topic (for shutdown, or while Braze rejects the configuration). Returns false
+   * when the consumer has no group right now (crashed, or restarting): kafkajs refuses then.
+   */
+  pause(): boolean {
+    try {
+      this.consumer?.pause(this.options.topics.map((topic) => ({ topic })));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
-  resume(): void {
-    this.consumer?.resume(this.options.topics.map((topic) => ({ topic })));
+  resume(): boolean {
+    try {
+      this.consumer?.resume(this.options.topics.map((topic) => ({ topic })));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async commit(offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void> {
-    if (!this.consumer) return;
+    if (!this.consumer || !this.running) return;
     const owned = offsets.filter((o) => this.assignment[o.topic]?.includes(o.partition));
     if (owned.length > 0) await this.consumer.commitOffsets(owned.map((o) => ({ ...o })));
   }

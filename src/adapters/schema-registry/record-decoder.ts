@@ -14,9 +14,16 @@ export interface RecordDecoderOptions {
   readonly username?: string | null;
   readonly password?: string | null;
   readonly requestTimeoutMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
 }
 
-type SchemaEntry = { kind: 'avro'; type: avro.Type } | { kind: 'json' } | { kind: 'unsupported'; schemaType: string } | { kind: 'missing' };
+type SchemaEntry = { kind: 'avro'; type: avro.Type } | { kind: 'json' } | { kind: 'unsupported'; schemaType: string } | { kind: 'missing'; untilMs: number };
+
+/** A schema id the registry does not know may be on its way (replication lag): it is asked again for this long. */
+const MISSING_GRACE_MS = 5_000;
+/** Once declared missing, an id is not asked again for this long. */
+const MISSING_TTL_MS = 60_000;
 
 /**
  * Tells Confluent-framed Avro (magic byte 0 + 4-byte schema id) from UTF-8 JSON, and decodes both to plain values.
@@ -26,8 +33,13 @@ type SchemaEntry = { kind: 'avro'; type: avro.Type } | { kind: 'json' } | { kind
 export class RecordDecoder {
   private readonly schemas = new Map<number, SchemaEntry>();
   private readonly inflight = new Map<number, Promise<SchemaEntry>>();
+  private readonly firstMissingAt = new Map<number, number>();
 
-  constructor(private readonly options: RecordDecoderOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: RecordDecoderOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   decode(record: DecodedRecord): DecodeResult | Promise<DecodeResult> {
     const value = record.value;
@@ -36,7 +48,7 @@ export class RecordDecoder {
       if (value.length < 5) return { ok: false, code: 'invalid_wire_format', detail: 'magic byte 0 but fewer than 5 bytes: not Confluent wire format' };
       const id = value.readInt32BE(1);
       const cached = this.schemas.get(id);
-      if (cached) return this.decodeWith(cached, id, value);
+      if (cached && !(cached.kind === 'missing' && cached.untilMs < this.now())) return this.decodeWith(cached, id, value);
       return this.fetchSchema(id).then((entry) => this.decodeWith(entry, id, value));
     }
     return decodeJson(value, 0);
@@ -56,8 +68,9 @@ export class RecordDecoder {
           if (offset < 0) return { ok: false, code: 'avro_decode_failed', detail: `the value is truncated for schema id ${id}` };
           if (offset !== value.length) return { ok: false, code: 'avro_decode_failed', detail: `${value.length - offset} trailing bytes after the Avro value (schema id ${id})` };
           return { ok: true, value: toPlain(entry.type, decoded), format: 'avro' };
-        } catch (err) {
-          return { ok: false, code: 'avro_decode_failed', detail: `the value does not decode with schema id ${id}: ${(err as Error).message.slice(0, 120)}` };
+        } catch {
+          // avsc's message may quote the value; the detail must not carry personal data.
+          return { ok: false, code: 'avro_decode_failed', detail: `the value does not decode with schema id ${id}` };
         }
       }
     }
@@ -88,9 +101,19 @@ export class RecordDecoder {
       throw new TributaryError('schema_registry_unreachable', `cannot reach the schema registry: ${(err as Error).message}`, { retryable: true, cause: err });
     }
     let entry: SchemaEntry;
-    if (status === 404) entry = { kind: 'missing' };
-    else if (status !== 200) throw new TributaryError('schema_registry_error', `the schema registry answered ${status} for schema id ${id}`, { retryable: status >= 500 || status === 429 });
-    else {
+    if (status === 404) {
+      const now = this.now();
+      const first = this.firstMissingAt.get(id) ?? now;
+      this.firstMissingAt.set(id, first);
+      if (now - first < MISSING_GRACE_MS) {
+        throw new TributaryError('schema_id_not_found_yet', `schema id ${id} is not in the schema registry (yet); asking again`, { retryable: true });
+      }
+      entry = { kind: 'missing', untilMs: now + MISSING_TTL_MS };
+    } else if (status !== 200) {
+      // 401/403 (expired credentials), 429 and 5xx are the registry's problem, not the record's: wait, never dead-letter.
+      throw new TributaryError('schema_registry_error', `the schema registry answered ${status} for schema id ${id}`, { retryable: true });
+    } else {
+      this.firstMissingAt.delete(id);
       const body = JSON.parse(text) as { schema: string; schemaType?: string };
       const schemaType = body.schemaType ?? 'AVRO';
       if (schemaType === 'AVRO') entry = { kind: 'avro', type: avro.Type.forSchema(JSON.parse(body.schema), { wrapUnions: 'auto' }) };
@@ -114,6 +137,8 @@ function decodeJson(value: Buffer, start: number): DecodeResult {
   try {
     return { ok: true, value: JSON.parse(text), format: 'json' };
   } catch (err) {
-    return { ok: false, code: 'invalid_json', detail: `the value is not valid JSON: ${(err as Error).message.slice(0, 120)}` };
+    // The parser's message quotes the input, which may hold personal data: keep only where it broke.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    return { ok: false, code: 'invalid_json', detail: `the value is not valid JSON${at ? ` (at character ${at})` : ''}` };
   }
 }

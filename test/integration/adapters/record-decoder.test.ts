@@ -36,16 +36,21 @@ describe('RecordDecoder', () => {
     expect(decoder.decode(record(Buffer.from(' {"a":1}')))).toEqual({ ok: true, format: 'json', value: { a: 1 } });
     expect(decoder.decode(record(Buffer.from('[1,2]')))).toMatchObject({ ok: false, code: 'unknown_format' });
     expect(decoder.decode(record(Buffer.from('{"a":')))).toMatchObject({ ok: false, code: 'invalid_json' });
+    const broken = decoder.decode(record(Buffer.from('{"email": alice@example.com}'))) as { detail: string };
+    expect(broken.detail).not.toContain('alice');
     expect(decoder.decode(record(Buffer.from([0xc3, 0x28])))).toMatchObject({ ok: false, code: 'unknown_format' });
     expect(decoder.decode(record(null))).toMatchObject({ ok: false, code: 'empty_value' });
     expect(decoder.decode(record(Buffer.from([0, 0, 0])))).toMatchObject({ ok: false, code: 'invalid_wire_format' });
   });
 
-  it('dead-letters an unknown schema id and a value that does not match its schema', async () => {
+  it('asks again for an unknown schema id for a grace period, then dead-letters it; a value that does not match its schema is dead-lettered', async () => {
     registry = await startSchemaRegistry();
     const schemas = await publishSchemas(registry.url, readTopicSchemas(SCHEMAS_DIR));
-    const decoder = new RecordDecoder({ registryUrl: registry.url });
+    let now = 1_000_000;
+    const decoder = new RecordDecoder({ registryUrl: registry.url, now: () => now });
     const unknown = Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2]);
+    await expect(decoder.decode(record(unknown))).rejects.toMatchObject({ retryable: true, code: 'schema_id_not_found_yet' });
+    now += 6_000;
     expect(await decoder.decode(record(unknown))).toMatchObject({ ok: false, code: 'unknown_schema_id' });
     const good = encodeAvro(schemas.get('actioniq.events')!, { name: 'x', timestamp: 1, properties: {} });
     expect(await decoder.decode(record(good.subarray(0, good.length - 3)))).toMatchObject({ ok: false, code: 'avro_decode_failed' });
@@ -53,10 +58,13 @@ describe('RecordDecoder', () => {
   });
 
   it('throws a retryable error while the registry is unreachable, so the record waits instead of being dropped', async () => {
-    server = createServer((_req, res) => res.writeHead(503).end('{}'));
+    let status = 503;
+    server = createServer((_req, res) => res.writeHead(status).end('{}'));
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const avro = Buffer.from([0, 0, 0, 0, 1, 0]);
+    await expect(new RecordDecoder({ registryUrl: url }).decode(record(avro))).rejects.toMatchObject({ retryable: true, code: 'schema_registry_error' });
+    status = 401; // expired registry credentials are not the record's fault either
     await expect(new RecordDecoder({ registryUrl: url }).decode(record(avro))).rejects.toMatchObject({ retryable: true, code: 'schema_registry_error' });
     await expect(new RecordDecoder({ registryUrl: 'http://127.0.0.1:1' }).decode(record(avro))).rejects.toMatchObject({ retryable: true, code: 'schema_registry_unreachable' });
     await expect(new RecordDecoder({ registryUrl: null }).decode(record(avro))).rejects.toMatchObject({ retryable: false, code: 'schema_registry_disabled' });

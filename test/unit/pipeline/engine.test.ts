@@ -33,20 +33,21 @@ function event(offset: number, user: string, name: string): DecodedRecord {
 }
 
 const silentLog = { info() {}, warn() {}, error() {} };
+type RecordDecoderLike = ConstructorParameters<typeof PipelineEngine>[0]['decoder'];
 
-function setup(transport: FakeBrazeTransport, overrides: { maxConcurrentRequests?: number; maxInFlightOps?: number; maxAttempts?: number; lingerMs?: number; onConfigProblem?: (p: unknown) => void; configRetryMs?: number } = {}) {
+function setup(transport: FakeBrazeTransport, overrides: { decoder?: RecordDecoderLike; writeLetters?: (l: readonly DeadLetter[]) => Promise<void>; maxConcurrentRequests?: number; retryBaseMs?: number; maxInFlightOps?: number; maxAttempts?: number; lingerMs?: number; onConfigProblem?: (p: unknown) => void; configRetryMs?: number } = {}) {
   const letters: DeadLetter[] = [];
   const commits: Array<{ topic: string; partition: number; offset: string }> = [];
   const engine = new PipelineEngine({
     topics: new Map([[TOPIC, 'actioniq.audience-membership'], [EVENTS, 'actioniq.events']]),
     partnerOptions: { actioniq: { attributePrefix: 'AIQ' }, extole: { externalIdFrom: 'partner_user_id', rewardStates: ['FULFILLED'] }, komo: { hubs: {} } },
-    decoder: new RecordDecoder({ registryUrl: null }),
-    deadLetters: { write: async (l) => void letters.push(...l) },
+    decoder: overrides.decoder ?? new RecordDecoder({ registryUrl: null }),
+    deadLetters: { write: overrides.writeLetters ?? (async (l) => void letters.push(...l)) },
     committer: { commit: async (o) => void commits.push(...o) },
     track: {
       transport,
       batch: { mode: 'combined', maxObjects: 75, maxBytes: 1_000_000, lingerMs: overrides.lingerMs ?? 2 },
-      retry: { maxAttempts: overrides.maxAttempts ?? 5, baseMs: 1, maxMs: 5 },
+      retry: { maxAttempts: overrides.maxAttempts ?? 5, baseMs: overrides.retryBaseMs ?? 1, maxMs: Math.max(5, overrides.retryBaseMs ?? 1) },
       rate: { limit: 1_000_000, windowMs: 1000, share: 1 },
       maxConcurrentRequests: overrides.maxConcurrentRequests ?? 4,
       configRetryMs: overrides.configRetryMs ?? 20,
@@ -281,5 +282,93 @@ describe('PipelineEngine', () => {
     expect(drained).toBe(true);
     expect(braze.requests).toHaveLength(1);
     expect(commits).toEqual([{ topic: TOPIC, partition: 0, offset: '2' }]);
+  });
+
+  it('resumes after a configuration error even when the probe first meets a 503', async () => {
+    const answers = [401, 503];
+    const braze = new FakeBrazeTransport(() => ({ status: answers.shift() ?? 201 }));
+    const problems: unknown[] = [];
+    const { engine, control, letters } = setup(braze, { onConfigProblem: (p) => problems.push(p), configRetryMs: 10 });
+    await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true)], control);
+    await until(() => engine.opsInFlight === 0);
+    expect(braze.requests.length).toBe(3);
+    expect(problems).toEqual([{ status: 401, message: 'success' }, null]);
+    expect(letters).toEqual([]);
+    expect(engine.sink.configProblem).toBeNull();
+    expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '1' }]);
+  });
+
+  it('does not resend a previous generation\'s op that was waiting for a retry', async () => {
+    let calls = 0;
+    const braze = new FakeBrazeTransport(() => (++calls === 1 ? { status: 503 } : { status: 201 }));
+    const { engine, control } = setup(braze, { lingerMs: 0, retryBaseMs: 40 });
+    await engine.handleBatch(EVENTS, 0, [event(0, 'u1', 'old')], control);
+    await until(() => calls === 1 && braze.inFlight === 0);
+    engine.onAssignment();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(braze.requests.length).toBe(1);
+    expect(engine.opsInFlight).toBe(0);
+    // The key is free again for the new generation.
+    await engine.handleBatch(EVENTS, 0, [event(0, 'u1', 'again')], control);
+    await until(() => engine.opsInFlight === 0);
+    expect(braze.objects().map((o) => o.object.name)).toEqual(['old', 'again']);
+  });
+
+  it('neither dispatches nor resolves a record whose decoding finished after a new generation began', async () => {
+    let release!: (v: { ok: true; value: unknown; format: 'json' }) => void;
+    const decoder: RecordDecoderLike = { decode: () => new Promise((r) => (release = r)) };
+    const braze = new FakeBrazeTransport();
+    const { engine, control } = setup(braze, { decoder });
+    const handling = engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true)], control);
+    await new Promise((r) => setTimeout(r, 5));
+    engine.onAssignment();
+    release({ ok: true, value: { audience_id: '7', split_id: 'A', member: true, external_id: 'u1', updated_at: 1 }, format: 'json' });
+    await handling;
+    await new Promise((r) => setTimeout(r, 10));
+    expect(control.resolved).toEqual([]);
+    expect(braze.requests).toEqual([]);
+  });
+
+  it('counts unwritten dead letters against the in-flight cap, so a failing dead-letter topic stops fetching', async () => {
+    let healthy = false;
+    const written: DeadLetter[] = [];
+    const braze = new FakeBrazeTransport();
+    const { engine, control } = setup(braze, {
+      maxInFlightOps: 5,
+      writeLetters: async (l) => {
+        if (!healthy) throw Object.assign(new Error('broker down'), { retryable: true });
+        written.push(...l);
+      },
+    });
+    const records = Array.from({ length: 12 }, (_, i) => membership(i, null, true));
+    let finished = false;
+    const handling = engine.handleBatch(TOPIC, 0, records, control).then(() => (finished = true));
+    await until(() => control.resolved.length === 5);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(finished).toBe(false);
+    expect(control.resolved).toHaveLength(5);
+    healthy = true;
+    await handling;
+    await until(() => written.length === 12, 15_000);
+    await until(() => engine.committable()[0]?.offset === '12');
+  });
+
+  it('splits a dead-letter batch the broker refuses and writes a letter it still refuses without its value', async () => {
+    const written: DeadLetter[] = [];
+    const braze = new FakeBrazeTransport();
+    const { engine, control } = setup(braze, {
+      writeLetters: async (l) => {
+        if (l.length > 1 || (l[0]!.record.offset === '1' && l[0]!.record.value !== null)) throw Object.assign(new Error('MESSAGE_TOO_LARGE'), { retryable: false });
+        written.push(...l);
+      },
+    });
+    await engine.handleBatch(TOPIC, 0, [membership(0, null, true), membership(1, null, true), membership(2, null, true)], control);
+    await until(() => written.length === 3);
+    expect(written.map((l) => [l.record.offset, l.record.value === null, l.valueDropped !== undefined])).toEqual([
+      ['0', false, false],
+      ['1', true, true],
+      ['2', false, false],
+    ]);
+    await until(() => engine.committable()[0]?.offset === '3');
   });
 });
