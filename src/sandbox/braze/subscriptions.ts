@@ -137,15 +137,8 @@ function newestRecord(profiles: readonly ProfileRecord[], groupId: string): Subs
 /** `external_id=a&external_id=b` and `external_id[]=a&external_id[]=b` both work. */
 const queryList = (query: URLSearchParams, name: string): string[] => [...query.getAll(name), ...query.getAll(`${name}[]`)];
 
-/** GET /subscription/status/get (§7). */
-export function handleSubscriptionStatusGet(_body: JsonValue, ctx: HandlerContext): HandlerResult {
-  const { query, store, nowMs } = ctx;
-  const groupId = query.get('subscription_group_id');
-  if (groupId === null) return fatal(400, 'Bad Request', ["'subscription_group_id' is required"]);
-  if (!isUuid(groupId) || ctx.groups.channel(groupId) === null) {
-    return fatal(400, 'Bad Request', ["'subscription_group_id' is not a valid subscription group"]);
-  }
-  const group = groupId.toLowerCase();
+/** The users a subscription read asks about: external ids, emails or phones, each list within Braze's cap. */
+function readAskedUsers(query: URLSearchParams): { ids: string[]; emails: string[]; phones: string[] } | HandlerResult {
   const ids = queryList(query, 'external_id');
   const emails = queryList(query, 'email');
   const phones = queryList(query, 'phone');
@@ -155,22 +148,33 @@ export function handleSubscriptionStatusGet(_body: JsonValue, ctx: HandlerContex
   if (ids.length > SUBSCRIPTION_MAX_IDS || emails.length > SUBSCRIPTION_MAX_IDS || phones.length > SUBSCRIPTION_MAX_IDS) {
     return fatal(400, MSG_TOO_MANY_IDS);
   }
+  return { ids, emails, phones };
+}
+
+/** GET /subscription/status/get (§7). */
+export function handleSubscriptionStatusGet(_body: JsonValue, ctx: HandlerContext): HandlerResult {
+  const { query, store, nowMs } = ctx;
+  const groupId = query.get('subscription_group_id');
+  if (groupId === null) return fatal(400, 'Bad Request', ["'subscription_group_id' is required"]);
+  if (!isUuid(groupId) || ctx.groups.channel(groupId) === null) {
+    return fatal(400, 'Bad Request', ["'subscription_group_id' is not a valid subscription group"]);
+  }
+  const group = groupId.toLowerCase();
+  const asked = readAskedUsers(query);
+  if ('status' in asked) return asked;
+  const { ids, emails, phones } = asked;
   const status: Record<string, JsonValue> = {};
   if (ids.length > 0) {
     // §7: with external ids, only the ids are queried.
     for (const id of ids) status[id] = display(store.byExternal(id)?.subscription_groups[group]);
   } else if (emails.length > 0 && phones.length > 0) {
     return fatal(400, MSG_EMAIL_AND_PHONE);
-  } else if (emails.length > 0) {
-    for (const email of emails) {
-      const pending = store.pendingSubscription('email', email, group, nowMs);
-      status[email] = display(newestRecord(store.allByEmail(email), group)
-        ?? (pending === undefined ? undefined : { state: pending.doubleOptInPending ? 'unsubscribed' : pending.state, updated_at: '' }));
-    }
   } else {
-    for (const phone of phones) {
-      const pending = store.pendingSubscription('phone', phone, group, nowMs);
-      status[phone] = display(newestRecord(store.allByPhone(phone), group)
+    const channel = emails.length > 0 ? 'email' : 'phone';
+    for (const value of channel === 'email' ? emails : phones) {
+      const profiles = channel === 'email' ? store.allByEmail(value) : store.allByPhone(value);
+      const pending = store.pendingSubscription(channel, value, group, nowMs);
+      status[value] = display(newestRecord(profiles, group)
         ?? (pending === undefined ? undefined : { state: pending.doubleOptInPending ? 'unsubscribed' : pending.state, updated_at: '' }));
     }
   }
@@ -183,15 +187,9 @@ export function handleSubscriptionStatusGet(_body: JsonValue, ctx: HandlerContex
  */
 export function handleSubscriptionUserStatus(_body: JsonValue, ctx: HandlerContext): HandlerResult {
   const { query, store } = ctx;
-  const ids = queryList(query, 'external_id');
-  const emails = queryList(query, 'email');
-  const phones = queryList(query, 'phone');
-  if (ids.length === 0 && emails.length === 0 && phones.length === 0) {
-    return fatal(400, 'Bad Request', ["one of 'external_id', 'email' or 'phone' is required"]);
-  }
-  if (ids.length > SUBSCRIPTION_MAX_IDS || emails.length > SUBSCRIPTION_MAX_IDS || phones.length > SUBSCRIPTION_MAX_IDS) {
-    return fatal(400, MSG_TOO_MANY_IDS);
-  }
+  const users = readAskedUsers(query);
+  if ('status' in users) return users;
+  const { ids, emails, phones } = users;
   const rawLimit = query.get('limit');
   const rawOffset = query.get('offset');
   const limit = rawLimit === null ? USER_STATUS_MAX_LIMIT : Number(rawLimit);
