@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import type { Producer } from 'kafkajs';
-import type { TributaryConfig, InputTopicKey } from '../config/index.js';
+import { defaultConfig, type TributaryConfig, type InputTopicKey } from '../config/index.js';
 import { TributaryError } from '../core/errors.js';
-import type { InputTopicKind } from '../partners/index.js';
+import { INPUT_TOPIC_KINDS, type InputTopicKind } from '../partners/index.js';
 import { PipelineEngine } from '../pipeline/engine.js';
 import { systemClock, type Clock } from '../pipeline/ports.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
@@ -15,14 +15,13 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { metricsObserver } from './metrics-observer.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/http-server.js';
 
-/** Which mapper reads each configurable input topic. Quikly and Braze-event topics are routed elsewhere. */
-const TOPIC_KINDS: Partial<Record<InputTopicKey, InputTopicKind>> = {
-  actioniqAudienceMembership: 'actioniq.audience-membership',
-  actioniqUserAttributes: 'actioniq.user-attributes',
-  actioniqEvents: 'actioniq.events',
-  extoleEvents: 'extole.events',
-  komoSubmissions: 'komo.submissions',
-};
+/**
+ * Which mapper reads each configurable input topic: a mapper kind is named after its topic's default name,
+ * so the table follows from the defaults. Quikly and Braze-event topics have no mapper in this release.
+ */
+const DEFAULT_TOPICS = defaultConfig().topics;
+const kindOf = (key: InputTopicKey): InputTopicKind | undefined =>
+  (INPUT_TOPIC_KINDS as readonly string[]).includes(DEFAULT_TOPICS[key]) ? (DEFAULT_TOPICS[key] as InputTopicKind) : undefined;
 
 /**
  * The topics this release consumes, by name, with the mapper kind of each. Throws for a configured
@@ -32,7 +31,7 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
   const topics = new Map<string, InputTopicKind>();
   const unsupported: string[] = [];
   for (const key of config.topics.consume) {
-    const kind = TOPIC_KINDS[key];
+    const kind = kindOf(key);
     if (kind) topics.set(config.topics[key], kind);
     else unsupported.push(key);
   }
