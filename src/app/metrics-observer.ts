@@ -1,5 +1,5 @@
 import type { Metrics } from '../observability/metrics.js';
-import type { PipelineObserver } from '../pipeline/ports.js';
+import type { PipelineObserver } from '../core/ports.js';
 
 /** Feeds what the pipeline observes into the Prometheus metrics. */
 export function metricsObserver(m: Metrics): PipelineObserver {
@@ -32,5 +32,7 @@ export function metricsObserver(m: Metrics): PipelineObserver {
     },
     consumerLag: (topic, partition, lag) => m.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag)),
     offsetCommitted: (topic) => m.offsetsCommitted.inc({ topic }),
+    identityLookup: (outcome) => m.identityLookups.inc({ outcome }),
+    flowEnded: (flow, outcome) => m.flowsEnded.inc({ flow, outcome }),
   };
 }

@@ -1,10 +1,11 @@
 import { Registry } from 'prom-client';
 import type { Producer } from 'kafkajs';
-import { defaultConfig, type TributaryConfig, type InputTopicKey } from '../config/index.js';
+import type { TributaryConfig } from '../config/index.js';
 import { TributaryError } from '../core/errors.js';
-import { INPUT_TOPIC_KINDS, type InputTopicKind } from '../partners/index.js';
-import { PipelineEngine } from '../pipeline/engine.js';
-import { systemClock, type Clock } from '../pipeline/ports.js';
+import { kindOfTopicKey, topicHandler, type InputTopicKind } from '../partners/index.js';
+import { PipelineEngine, type TopicHandler } from '../pipeline/engine.js';
+import type { Clock } from '../core/ports.js';
+import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
@@ -15,13 +16,6 @@ import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { metricsObserver } from './metrics-observer.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/http-server.js';
 
-/**
- * Which mapper reads each configurable input topic: a mapper kind is named after its topic's default name,
- * so the table follows from the defaults. Quikly and Braze-event topics have no mapper in this release.
- */
-const DEFAULT_TOPICS = defaultConfig().topics;
-const kindOf = (key: InputTopicKey): InputTopicKind | undefined =>
-  (INPUT_TOPIC_KINDS as readonly string[]).includes(DEFAULT_TOPICS[key]) ? (DEFAULT_TOPICS[key] as InputTopicKind) : undefined;
 
 /**
  * The topics this release consumes, by name, with the mapper kind of each. Throws for a configured
@@ -31,7 +25,7 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
   const topics = new Map<string, InputTopicKind>();
   const unsupported: string[] = [];
   for (const key of config.topics.consume) {
-    const kind = kindOf(key);
+    const kind = kindOfTopicKey(key);
     if (kind) topics.set(config.topics[key], kind);
     else unsupported.push(key);
   }
@@ -99,7 +93,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
           const schemaRegistry = engine?.decodeProblem ?? null;
           return {
             ok: state === 'running' && schemaRegistry === null,
-            detail: { state, ...(engine?.sink.configProblem ? { braze: engine.sink.configProblem } : {}), ...(schemaRegistry ? { schemaRegistry } : {}) },
+            detail: { state, ...(engine?.sinks.configProblem ? { braze: engine.sinks.configProblem } : {}), ...(schemaRegistry ? { schemaRegistry } : {}) },
           };
         },
       },
@@ -133,11 +127,11 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     maxWaitTimeMs: config.kafka.maxWaitTimeMs,
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
   });
-  const trackRate = config.braze.rateLimits['users.track'];
+  const limits = config.braze.rateLimits;
+  const handlers = new Map<string, TopicHandler>([...topics].map(([name, kind]) => [name, topicHandler(kind, config.partners)]));
   let engine: PipelineEngine | null = null;
   engine = new PipelineEngine({
-    topics,
-    partnerOptions: config.partners,
+    topics: handlers,
     decoder: new RecordDecoder({
       registryUrl: config.schemaRegistry.url,
       username: config.schemaRegistry.username,
@@ -145,17 +139,19 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     }),
     deadLetters: createDeadLetterWriter(producer, config.topics.deadLetter),
     committer: { commit: (offsets) => source.commit(offsets) },
-    track: {
+    braze: {
       transport,
-      batch: {
+      track: {
         mode: config.braze.objectLimitMode,
         maxObjects: config.braze.maxObjectsPerRequest,
         maxBytes: config.braze.maxBatchBytes,
         lingerMs: config.braze.lingerMs,
       },
       retry: config.braze.retry,
-      rate: { limit: trackRate.limit, windowMs: trackRate.windowMs, share: config.braze.rateLimitShare === 'auto' ? 1 : config.braze.rateLimitShare },
+      rates: { track: limits['users.track'], exportIds: limits['users.export.ids'], subscriptionGet: limits.default, subscriptionSet: limits['subscription.set'] },
+      rateShare: config.braze.rateLimitShare === 'auto' ? 1 : config.braze.rateLimitShare,
       maxConcurrentRequests: config.braze.maxConcurrentRequests,
+      identity: { maxEntries: config.braze.identity.cacheMaxEntries, foundTtlMs: config.braze.identity.foundTtlMs, notFoundTtlMs: config.braze.identity.notFoundTtlMs },
       ...(deps.configRetryMs === undefined ? {} : { configRetryMs: deps.configRetryMs }),
     },
     maxInFlightOps: config.pipeline.maxInFlightOps,
@@ -217,7 +213,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
         if (config.braze.rateLimitShare === 'auto') {
           const asked = ++shareAsked;
           void source.memberCount().then((n) => {
-            if (n && asked === shareAsked) pipeline.sink.setRateShare(1 / n);
+            if (n && asked === shareAsked) pipeline.sinks.setRateShare(1 / n);
           });
         }
       },

@@ -189,6 +189,11 @@ const braze = object('Braze REST API: where to send, with which key, and how har
     examples: ['auto', 0.5],
     default: defaults.braze.rateLimitShare,
   },
+  identity: object('The identity resolver: look-ups by email (/users/export/ids) and the cache that spares its small budget (rateLimits["users.export.ids"]).', {
+    cacheMaxEntries: integer('Most emails whose answer is remembered (least recently used forgotten first). 0 turns the cache off.', defaults.braze.identity.cacheMaxEntries, { minimum: 0 }),
+    foundTtlMs: integer('How long a found profile, or one this instance created, is trusted without asking Braze again.', defaults.braze.identity.foundTtlMs, { minimum: 0 }),
+    notFoundTtlMs: integer('How long "no profile has this email" is trusted. Keep it short: another system may create the profile.', defaults.braze.identity.notFoundTtlMs, { minimum: 0 }),
+  }, { default: { ...defaults.braze.identity } }),
 });
 
 const topics = object('Kafka topic names. Defaults follow topics.md.', {
@@ -222,6 +227,11 @@ const partners = object('Options of the partner mappers.', {
       description: 'Which Extole field becomes the Braze external_id.',
       enum: ['partner_user_id', 'email'],
       default: defaults.partners.extole.externalIdFrom,
+    },
+    withoutExternalId: {
+      description: 'A participant without that external id but with an email: "lookup" looks the email up in Braze (/users/export/ids) and updates the profile found, or creates an alias-only profile (alias name = the email, label "email"); "email-identifier" addresses the profile by Braze\'s email identifier with no look-up.',
+      enum: ['lookup', 'email-identifier'],
+      default: defaults.partners.extole.withoutExternalId,
     },
     rewardStates: {
       description: 'Reward states forwarded to Braze as `extole_reward_<state>` events; others are skipped. [] forwards none.',

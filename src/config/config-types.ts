@@ -74,6 +74,14 @@ export interface BrazeConfig {
   readonly rateLimits: Readonly<Record<BrazeRateLimitKey, RateLimit>>;
   /** `'auto'`: 1 / number of consumer group members, computed by the engine. */
   readonly rateLimitShare: 'auto' | number;
+  readonly identity: IdentityConfig;
+}
+
+/** The identity resolver's cache of /users/export/ids answers. */
+export interface IdentityConfig {
+  readonly cacheMaxEntries: number;
+  readonly foundTtlMs: number;
+  readonly notFoundTtlMs: number;
 }
 
 /** Topics tributary reads. The order is the order documented in topics.md. */

@@ -49,6 +49,7 @@ function buildDefaults(): TributaryConfig {
       retry: { maxAttempts: 8, baseMs: 200, maxMs: 30_000 },
       rateLimits: structuredClone(BRAZE_RATE_LIMITS),
       rateLimitShare: 'auto',
+      identity: { cacheMaxEntries: 100_000, foundTtlMs: 3_600_000, notFoundTtlMs: 60_000 },
     },
     topics: {
       actioniqAudienceMembership: 'actioniq.audience-membership',
@@ -64,7 +65,7 @@ function buildDefaults(): TributaryConfig {
     },
     partners: {
       actioniq: { attributePrefix: 'AIQ' },
-      extole: { externalIdFrom: 'partner_user_id', rewardStates: ['FULFILLED'] },
+      extole: { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] },
       komo: { hubs: {} },
     },
     pipeline: {

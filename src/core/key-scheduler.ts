@@ -2,9 +2,13 @@ import { Deque } from './deque.js';
 import { TributaryError } from './errors.js';
 
 export interface ScheduledItem<T> {
-  /** Increases with every push; the order of items within a key. */
+  /** Increases with every push; the order of items within a key. Items that continue an item share its id. */
   readonly id: number;
+  /** Unique, increasing with creation: orders items that share an id. */
+  readonly seq: number;
   readonly key: string;
+  /** The sink that takes this item. A key's items are handed out in order whatever their lanes. */
+  readonly lane: string;
   readonly payload: T;
   /** The attempt this item is on: 1 until its first retry, then 2, ... (retry() adds one). */
   attempt: number;
@@ -20,7 +24,7 @@ interface KeyState<T> {
   /** Waiting items of the key in id order (retried items go back in front). */
   readonly queue: Deque<ScheduledItem<T>>;
   inFlight: number;
-  /** Where the key is parked. Only idle keys with queued items are parked. */
+  /** Where the key is parked (in the ready list of its head item's lane, or the timer heap). Only idle keys with queued items are parked. */
   place: 'none' | 'ready' | 'timer';
   /** Entries in the ready list and timer heap carry the token current when they were made; a mismatch marks them stale. */
   token: number;
@@ -39,7 +43,9 @@ interface TimerEntry<T> {
 
 /**
  * Per-user-key FIFO queues (invariant 2): an item is handed out only when no earlier item of its key is in
- * flight or waiting to retry; keys never block one another.
+ * flight or waiting to retry; keys never block one another. Each item names its lane (the sink that takes
+ * it); a key whose head item is due waits in the ready list of that lane, so one sink walks only keys it can
+ * serve and a user's ops stay in order across sinks.
  *
  * Idle keys with queued items are parked either in a ready FIFO (head due) or in a min-heap by the head's
  * notBeforeMs (head not due). take() promotes due timers and then walks only the ready FIFO, so its cost
@@ -48,18 +54,19 @@ interface TimerEntry<T> {
  */
 export class KeyScheduler<T> {
   private readonly keys = new Map<string, KeyState<T>>();
-  private readonly ready = new Deque<ReadyEntry<T>>();
+  private readonly readyByLane = new Map<string, Deque<ReadyEntry<T>>>();
   private readonly timers = new TimerHeap<T>();
   private readonly flying = new Set<ScheduledItem<T>>();
   private queuedCount = 0;
   private nextId = 0;
+  private nextSeq = 0;
   private nextToken = 0;
   /** Latest `now` seen. Only a hint for parking; every hand-out re-checks against the caller's `now`. */
   private clockMs = 0;
 
-  /** Append `payload` to the queue of `key`. */
-  push(key: string, payload: T): ScheduledItem<T> {
-    const item: ScheduledItem<T> = { id: ++this.nextId, key, payload, attempt: 1, notBeforeMs: 0 };
+  /** Append `payload` to the queue of `key`, to be taken by `lane`. */
+  push(key: string, payload: T, lane = DEFAULT_LANE): ScheduledItem<T> {
+    const item: ScheduledItem<T> = { id: ++this.nextId, seq: ++this.nextSeq, key, lane, payload, attempt: 1, notBeforeMs: 0 };
     let st = this.keys.get(key);
     if (st === undefined) {
       st = { key, queue: new Deque(), inFlight: 0, place: 'none', token: 0 };
@@ -80,14 +87,15 @@ export class KeyScheduler<T> {
    *
    * If `offer` throws, every item accepted in this walk is put back as it was and the error propagates.
    */
-  take(now: number, offer: (item: ScheduledItem<T>) => Offer): ScheduledItem<T>[] {
+  take(now: number, offer: (item: ScheduledItem<T>) => Offer, lane = DEFAULT_LANE): ScheduledItem<T>[] {
     this.observe(now);
     const accepted: ScheduledItem<T>[] = [];
     const walked: ReadyEntry<T>[] = [];
+    const ready = this.readyOf(lane);
     let completed = false;
     try {
-      walk: while (this.ready.length > 0) {
-        const entry = this.ready.shift() as ReadyEntry<T>;
+      walk: while (ready.length > 0) {
+        const entry = ready.shift() as ReadyEntry<T>;
         if (!this.isLiveReady(entry)) continue;
         const st = entry.st;
         const head = st.queue.peek() as ScheduledItem<T>;
@@ -96,10 +104,15 @@ export class KeyScheduler<T> {
           this.toTimer(st);
           continue;
         }
+        if (head.lane !== lane) {
+          this.toReady(st);
+          continue;
+        }
         walked.push(entry);
         for (;;) {
           const item = st.queue.peek();
-          if (item === undefined || item.notBeforeMs > now) break;
+          // The key's next item goes to another sink: it waits until this lane's items of the key land.
+          if (item === undefined || item.notBeforeMs > now || item.lane !== lane) break;
           const verdict = offer(item);
           if (verdict === 'accept') {
             st.queue.shift();
@@ -121,7 +134,7 @@ export class KeyScheduler<T> {
         if (entry.st.inFlight > 0) entry.st.place = 'none';
         else kept.push(entry);
       }
-      this.ready.prependAll(kept);
+      ready.prependAll(kept);
     }
     return accepted;
   }
@@ -137,15 +150,34 @@ export class KeyScheduler<T> {
    * queued behind it is offered before it. Items of one batch may be retried in any order: they go back in
    * their original order.
    */
-  retry(item: ScheduledItem<T>, notBeforeMs: number): void {
+  retry(item: ScheduledItem<T>, notBeforeMs: number, countAttempt = true): void {
     const st = this.land(item, 'retry');
-    item.attempt += 1;
+    if (countAttempt) item.attempt += 1;
     item.notBeforeMs = notBeforeMs;
     let at = 0;
-    while (at < st.queue.length && (st.queue.at(at) as ScheduledItem<T>).id < item.id) at++;
+    while (at < st.queue.length && precedes(st.queue.at(at) as ScheduledItem<T>, item)) at++;
     st.queue.insert(at, item);
     this.queuedCount++;
     this.afterLanding(st);
+  }
+
+  /**
+   * Finish an in-flight item and put `next` in its place: ahead of every later item of its key, in the given
+   * order (the next step of a flow). Returns the new items.
+   */
+  continueWith(item: ScheduledItem<T>, next: ReadonlyArray<{ readonly payload: T; readonly lane: string }>): ScheduledItem<T>[] {
+    const st = this.land(item, 'continue');
+    let at = 0;
+    while (at < st.queue.length && precedes(st.queue.at(at) as ScheduledItem<T>, item)) at++;
+    const created: ScheduledItem<T>[] = [];
+    for (const n of next) {
+      const child: ScheduledItem<T> = { id: item.id, seq: ++this.nextSeq, key: item.key, lane: n.lane, payload: n.payload, attempt: 1, notBeforeMs: 0 };
+      st.queue.insert(at++, child);
+      this.queuedCount++;
+      created.push(child);
+    }
+    this.afterLanding(st);
+    return created;
   }
 
   /** Items waiting, including those waiting to retry. */
@@ -177,20 +209,30 @@ export class KeyScheduler<T> {
     }
   }
 
-  /** True when some idle key has a due head item. */
-  hasReady(now: number): boolean {
+  /** True when some idle key has a due head item in `lane`. */
+  hasReady(now: number, lane = DEFAULT_LANE): boolean {
     this.observe(now);
+    const ready = this.readyOf(lane);
     for (;;) {
-      const entry = this.ready.peek();
+      const entry = ready.peek();
       if (entry === undefined) return false;
       if (!this.isLiveReady(entry)) {
-        this.ready.shift();
+        ready.shift();
         continue;
       }
       if ((entry.st.queue.peek() as ScheduledItem<T>).notBeforeMs <= now) return true;
-      this.ready.shift();
+      ready.shift();
       this.toTimer(entry.st);
     }
+  }
+
+  private readyOf(lane: string): Deque<ReadyEntry<T>> {
+    let ready = this.readyByLane.get(lane);
+    if (ready === undefined) {
+      ready = new Deque();
+      this.readyByLane.set(lane, ready);
+    }
+    return ready;
   }
 
   /** Remove every queued item whose payload matches (e.g. ops of a revoked partition) and return the payloads. In-flight items are untouched. */
@@ -209,7 +251,7 @@ export class KeyScheduler<T> {
         continue;
       }
       const newHead = st.queue.peek() as ScheduledItem<T>;
-      const keepsPlace = st.place === 'ready' && newHead.notBeforeMs <= this.clockMs;
+      const keepsPlace = st.place === 'ready' && newHead.notBeforeMs <= this.clockMs && newHead.lane === (oldHead as ScheduledItem<T>).lane;
       if (newHead !== oldHead && !keepsPlace) this.park(st);
     }
     return removed;
@@ -247,7 +289,7 @@ export class KeyScheduler<T> {
   private toReady(st: KeyState<T>): void {
     st.token = ++this.nextToken;
     st.place = 'ready';
-    this.ready.push({ st, token: st.token });
+    this.readyOf((st.queue.peek() as ScheduledItem<T>).lane).push({ st, token: st.token });
   }
 
   private forget(st: KeyState<T>): void {
@@ -289,6 +331,14 @@ export class KeyScheduler<T> {
       this.queuedCount++;
     }
   }
+}
+
+/** The lane of items pushed without one. */
+export const DEFAULT_LANE = 'default';
+
+/** Whether `a` comes before `b` in their key's order. */
+function precedes<T>(a: ScheduledItem<T>, b: ScheduledItem<T>): boolean {
+  return a.id < b.id || (a.id === b.id && a.seq < b.seq);
 }
 
 /** Binary min-heap on dueMs, ties broken by token (so by parking order). */

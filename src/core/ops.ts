@@ -49,19 +49,109 @@ export interface TrackPurchaseOp {
 }
 
 export type TrackOp = TrackAttributesOp | TrackEventOp | TrackPurchaseOp;
-export type Op = TrackOp;
+
+/**
+ * Find the profiles that hold an email (/users/export/ids by `email_address`). Answered with an
+ * {@link IdentityAnswer}; the identity resolver may answer from its cache without asking Braze.
+ */
+export interface IdentityLookupOp {
+  readonly kind: 'identity.lookup';
+  /** Normalised (trimmed, lower-cased). */
+  readonly email: string;
+}
+
+/** What a look-up found. `user` is how to address the chosen profile (see docs/pipeline.md for the choice). */
+export type IdentityAnswer =
+  | { readonly found: true; readonly user: BrazeUserRef; readonly profiles: number }
+  | { readonly found: false };
+
+/** Who a subscription op is about: one identifier of one kind. */
+export type SubscriberRef = { readonly external_id: string } | { readonly email: string } | { readonly phone: string };
+
+/** Read one subscriber's state in one group (GET /subscription/status/get). Answered with a {@link SubscriptionStateAnswer}. */
+export interface SubscriptionGetOp {
+  readonly kind: 'subscription.get';
+  readonly groupId: string;
+  readonly subscriber: SubscriberRef;
+}
+
+export interface SubscriptionStateAnswer {
+  readonly state: 'subscribed' | 'unsubscribed' | 'unknown';
+}
+
+/** Set one subscriber's state in one group (POST /v2/subscription/status/set, batched). */
+export interface SubscriptionSetOp {
+  readonly kind: 'subscription.set';
+  readonly groupId: string;
+  readonly state: 'subscribed' | 'unsubscribed';
+  readonly subscriber: SubscriberRef;
+  /** Braze sends its SMS double opt-in prompt instead of subscribing directly. */
+  readonly useDoubleOptIn?: boolean;
+}
+
+export type Op = TrackOp | IdentityLookupOp | SubscriptionGetOp | SubscriptionSetOp;
+export type OpKind = Op['kind'];
+
+/** What a delivered op answered: data for the next step of a flow. Writes answer nothing. */
+export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | undefined;
+
+/**
+ * One step of a flow: ops to run (in order, under the flow's user key) and what to do with their answers.
+ * A step without `then` ends the flow once its ops are delivered.
+ */
+export type FlowStep =
+  | {
+      readonly type: 'ops';
+      readonly ops: readonly Op[];
+      /** Called with the answers of `ops`, in the same order, once every one of them was delivered. */
+      readonly then?: (answers: readonly OpAnswer[]) => FlowStep;
+      /** When these ops are delivered, the profile `user` holds `email` (remembered by the identity resolver). */
+      readonly establishes?: { readonly email: string; readonly user: BrazeUserRef };
+    }
+  | { readonly type: 'done' }
+  /** The flow cannot go on with this data: the record is dead-lettered with this code. */
+  | { readonly type: 'invalid'; readonly code: string; readonly detail: string };
+
+/**
+ * A small pure state machine for a record whose later ops depend on earlier answers (a look-up found a
+ * profile or not). Every op of the flow is scheduled under `key`, so a user's flows and ops stay in record
+ * order across sinks.
+ */
+export interface Flow {
+  /** Names the flow in metrics and logs, e.g. `extole.lookup-by-email`. */
+  readonly name: string;
+  /** The per-user ordering key the whole flow runs under (see userKeyOf). */
+  readonly key: string;
+  readonly start: FlowStep;
+}
 
 /** What a pure mapper returns for one decoded record. Mappers never throw on bad data. */
 export type MapResult =
   | { readonly type: 'ops'; readonly ops: readonly Op[] }
+  /** Ops that depend on answers from Braze: run step by step; the record is done when the flow ends. */
+  | { readonly type: 'flow'; readonly flow: Flow }
   /** Nothing to do for this record, on purpose (for example a reward state switched off). Counted, not dead-lettered. */
   | { readonly type: 'skip'; readonly reason: string }
   /** The record cannot be mapped: it is dead-lettered with this stable code and a detail free of personal data. */
   | { readonly type: 'invalid'; readonly code: string; readonly detail: string };
 
 export const ops = (...list: Op[]): MapResult => ({ type: 'ops', ops: list });
+export const flow = (f: Flow): MapResult => ({ type: 'flow', flow: f });
 export const skip = (reason: string): MapResult => ({ type: 'skip', reason });
 export const invalid = (code: string, detail: string): MapResult => ({ type: 'invalid', code, detail });
+
+/** The user key an op is ordered under when it is not part of a flow. */
+export function opKeyOf(op: Op): string {
+  switch (op.kind) {
+    case 'identity.lookup':
+      return `email:${op.email}`;
+    case 'subscription.get':
+    case 'subscription.set':
+      return userKeyOf(op.subscriber);
+    default:
+      return userKeyOf(op.user);
+  }
+}
 
 /**
  * The canonical per-user ordering key of a profile reference, e.g. `external_id:u1`,

@@ -1,6 +1,6 @@
 /**
- * Shapes the pipeline and the adapters exchange. Types only: adapters implement them with real I/O,
- * tests with fakes, and the pipeline depends on nothing else.
+ * The ports: every shape the pipeline and the adapters exchange, in one file. Types only: adapters
+ * implement them with real I/O, tests with fakes, and the pipeline depends on nothing else.
  */
 
 /** One HTTP answer from Braze, whatever the status. Header lookup is case-insensitive. */
@@ -17,10 +17,12 @@ export interface BrazeHttpResponse {
  */
 export interface BrazeTransport {
   post(path: string, body: unknown, signal?: AbortSignal): Promise<BrazeHttpResponse>;
+  /** `query` values that are lists repeat the parameter (`phone=a&phone=b`). */
+  get(path: string, query: Readonly<Record<string, string | readonly string[]>>): Promise<BrazeHttpResponse>;
 }
 
-/** A Kafka record as the pipeline sees it: coordinates, original bytes and headers, before decoding. */
-export interface DecodedRecord {
+/** A Kafka record as fetched: coordinates, original bytes and headers, before decoding. */
+export interface RawRecord {
   readonly topic: string;
   readonly partition: number;
   /** kafkajs offset string (int64 may exceed 2^53). */
@@ -33,7 +35,7 @@ export interface DecodedRecord {
 
 /** A record the pipeline gives up on (invariant 3): written to the dead-letter topic with the original bytes. */
 export interface DeadLetter {
-  readonly record: DecodedRecord;
+  readonly record: RawRecord;
   /** Stable, machine-readable reason. */
   readonly code: string;
   /** Human-readable, free of personal data. */
@@ -43,4 +45,84 @@ export interface DeadLetter {
   readonly failedAtMs: number;
   /** Set when the original value could not be written to the dead-letter topic (e.g. too large) and was left out. */
   readonly valueDropped?: string;
+}
+
+/** What the decode stage yields: the record's value as plain data, or why it cannot be read. */
+export type DecodeResult =
+  | { readonly ok: true; readonly value: unknown; readonly format: 'avro' | 'json' }
+  | { readonly ok: false; readonly code: string; readonly detail: string };
+
+/**
+ * Turns record bytes into plain values. Returns synchronously when it can (cached schemas);
+ * throws an error with `retryable: true` when the schema registry cannot be reached (the record is retried, never dropped).
+ */
+export interface RecordDecoder {
+  decode(record: RawRecord): DecodeResult | Promise<DecodeResult>;
+}
+
+/** Writes dead letters durably; resolves only once they are acknowledged by Kafka. */
+export interface DeadLetterWriter {
+  write(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+export interface TopicPartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** Commits consumer offsets (Kafka semantics: the next offset to read). */
+export interface OffsetCommitter {
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+}
+
+/** Every measurement the pipeline reports. Implemented with prom-client in src/observability; a no-op in tests. */
+export interface PipelineObserver {
+  recordReceived(partner: string, topic: string): void;
+  recordMapped(partner: string, opCount: number): void;
+  recordSkipped(partner: string, reason: string): void;
+  recordDeadLettered(partner: string, code: string): void;
+  recordDelivered(partner: string, endToEndMs: number): void;
+  brazeRequest(endpoint: string, status: string, durationMs: number, objects: number, flushReason: string): void;
+  brazeRetry(endpoint: string, reason: string): void;
+  rateLimitWait(endpoint: string, waitMs: number): void;
+  opsInFlight(queued: number, inFlight: number): void;
+  consumerLag(topic: string, partition: number, lag: number): void;
+  offsetCommitted(topic: string, partition: number): void;
+  /** One identity look-up: answered from the cache, by Braze (found / not found), by another op's request, or failed. */
+  identityLookup(outcome: 'cache_hit' | 'found' | 'not_found' | 'coalesced' | 'error'): void;
+  /** A flow ended: every step delivered, or dead-lettered. */
+  flowEnded(flow: string, outcome: 'completed' | 'dead_lettered'): void;
+}
+
+export const NOOP_OBSERVER: PipelineObserver = {
+  recordReceived() {},
+  recordMapped() {},
+  recordSkipped() {},
+  recordDeadLettered() {},
+  recordDelivered() {},
+  brazeRequest() {},
+  brazeRetry() {},
+  rateLimitWait() {},
+  opsInFlight() {},
+  consumerLag() {},
+  offsetCommitted() {},
+  identityLookup() {},
+  flowEnded() {},
+};
+
+/** Time, injected so the pipeline can be driven by a fake clock in tests (the real one: src/adapters/system-clock.ts). */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+/** @deprecated the record before decoding is a {@link RawRecord}. */
+export type DecodedRecord = RawRecord;
+
+/** Minimal structured logger the pipeline writes to (pino in production). Never given personal data. */
+export interface PipelineLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
 }

@@ -2,8 +2,9 @@ import { TRACK_MAX_OBJECTS_COMBINED, TRACK_MAX_OBJECTS_PER_ARRAY_LEGACY } from '
 import { TributaryError } from './errors.js';
 import { userKeyOf, type BrazeUserRef, type JsonObject, type JsonValue, type TrackOp } from './ops.js';
 
-/** Why a batch was sent. The batch itself reports count, bytes and linger; the caller adds drain and retry. */
-export type FlushReason = 'count' | 'bytes' | 'linger' | 'drain' | 'retry';
+import type { FlushReason } from './sink.js';
+
+export type { FlushReason } from './sink.js';
 
 export interface TrackBatchPolicy {
   /** 'combined': maxObjects across all three arrays (Braze's default); 'legacy': maxObjects per array. */

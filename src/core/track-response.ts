@@ -29,10 +29,10 @@ export function classifyTrackResponse(status: number, body: unknown): TrackOutco
   if (status >= 500 && status < 600) return { kind: 'retry', reason: 'server-error', status };
   // A request timeout from a proxy on the way says nothing about the data; retrying is safe for the body.
   if (status === 408) return { kind: 'retry', reason: 'server-error', status };
-  if (status === 401 || status === 403 || status === 404) return { kind: 'config', status, message: messageOf(status, body) };
-  if (status >= 400 && status < 500) return { kind: 'reject', status, message: messageOf(status, body) };
+  if (status === 401 || status === 403 || status === 404) return { kind: 'config', status, message: brazeMessageOf(status, body) };
+  if (status >= 400 && status < 500) return { kind: 'reject', status, message: brazeMessageOf(status, body) };
   // Braze does not redirect its REST API: a 3xx means the base URL is wrong (e.g. http instead of https).
-  if (status >= 300 && status < 400) return { kind: 'config', status, message: messageOf(status, body) };
+  if (status >= 300 && status < 400) return { kind: 'config', status, message: brazeMessageOf(status, body) };
   // 1xx or a non-HTTP status code: nothing was accepted.
   return { kind: 'retry', reason: 'server-error', status };
 }
@@ -72,7 +72,8 @@ function errorTypeOf(entry: Record<string, unknown>): string {
   return 'unknown';
 }
 
-function messageOf(status: number, body: unknown): string {
+/** Braze's `message`, or the body's text, shortened for logs and dead-letter headers. */
+export function brazeMessageOf(status: number, body: unknown): string {
   if (isRecord(body) && typeof body.message === 'string' && body.message.length > 0) return truncate(body.message);
   if (typeof body === 'string' && body.trim().length > 0) return truncate(body.trim());
   return `HTTP ${status}`;

@@ -1,31 +1,35 @@
-import type { MapResult } from '../core/ops.js';
 import type { PartnerOptions } from '../core/partner-options.js';
-import { ACTIONIQ_MAPPERS } from './actioniq/index.js';
-import { EXTOLE_MAPPERS } from './extole/index.js';
-import { KOMO_MAPPERS } from './komo/index.js';
+import type { MapResult } from '../core/ops.js';
+import { ACTIONIQ } from './actioniq/index.js';
+import { EXTOLE } from './extole/index.js';
+import { KOMO } from './komo/index.js';
+import type { Mapper, PartnerTopic } from './partner.js';
 
-/** The input topics tributary maps into Braze, by their default names (topics.md). */
-export type InputTopicKind =
-  | 'actioniq.audience-membership'
-  | 'actioniq.user-attributes'
-  | 'actioniq.events'
-  | 'extole.events'
-  | 'komo.submissions';
+export type { Mapper, PartnerDescriptor, PartnerTopic } from './partner.js';
 
-export type PartnerName = 'actioniq' | 'extole' | 'komo';
+/** Every partner tributary maps into Braze: one line each. */
+export const PARTNERS = [ACTIONIQ, EXTOLE, KOMO] as const;
 
-/** A pure, total mapping of one decoded record value: ops, skip or invalid; never throws on bad data. */
-export type Mapper = (value: unknown, options: PartnerOptions) => MapResult;
+type Topics = (typeof PARTNERS)[number]['topics'][number];
 
-export const MAPPERS: Readonly<Record<InputTopicKind, { readonly partner: PartnerName; readonly map: Mapper }>> =
-  Object.freeze({
-    'actioniq.audience-membership': { partner: 'actioniq', map: ACTIONIQ_MAPPERS['actioniq.audience-membership'] },
-    'actioniq.user-attributes': { partner: 'actioniq', map: ACTIONIQ_MAPPERS['actioniq.user-attributes'] },
-    'actioniq.events': { partner: 'actioniq', map: ACTIONIQ_MAPPERS['actioniq.events'] },
-    'extole.events': { partner: 'extole', map: EXTOLE_MAPPERS['extole.events'] },
-    'komo.submissions': { partner: 'komo', map: KOMO_MAPPERS['komo.submissions'] },
-  });
+/** The input topics tributary maps into Braze, by their kinds (their default names in topics.md). */
+export type InputTopicKind = Topics['kind'];
+export type PartnerName = (typeof PARTNERS)[number]['name'];
 
-export const INPUT_TOPIC_KINDS: readonly InputTopicKind[] = Object.freeze(
-  Object.keys(MAPPERS) as InputTopicKind[],
-);
+const entries = PARTNERS.flatMap((p) => p.topics.map((t: PartnerTopic) => [t.kind, { partner: p.name, map: t.map, configKey: t.configKey }] as const));
+
+export const MAPPERS: Readonly<Record<InputTopicKind, { readonly partner: PartnerName; readonly map: Mapper; readonly configKey: string }>> =
+  Object.freeze(Object.fromEntries(entries) as Record<InputTopicKind, { partner: PartnerName; map: Mapper; configKey: string }>);
+
+export const INPUT_TOPIC_KINDS: readonly InputTopicKind[] = Object.freeze(Object.keys(MAPPERS) as InputTopicKind[]);
+
+/** The kind of the topic configured under `topics.<configKey>`, or undefined when no partner reads it. */
+export function kindOfTopicKey(configKey: string): InputTopicKind | undefined {
+  return INPUT_TOPIC_KINDS.find((k) => MAPPERS[k].configKey === configKey);
+}
+
+/** A topic's mapper with the partner options bound: what the pipeline calls per record. */
+export function topicHandler(kind: InputTopicKind, options: PartnerOptions): { partner: PartnerName; map: (value: unknown) => MapResult } {
+  const { partner, map } = MAPPERS[kind];
+  return { partner, map: (value) => map(value, options) };
+}

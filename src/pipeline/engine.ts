@@ -1,28 +1,56 @@
-import { OffsetWatermark } from '../core/offset-watermark.js';
 import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
-import type { DeadLetter, DecodedRecord } from '../core/ports.js';
-import type { PartnerOptions } from '../core/partner-options.js';
-import type { Op } from '../core/ops.js';
-import { MAPPERS, type InputTopicKind } from '../partners/index.js';
-import { TrackSink, type OpOutcome, type TrackSinkOptions } from './track-sink.js';
-import type { Clock, DeadLetterWriter, OffsetCommitter, PipelineObserver, RecordDecoder, TopicPartitionOffset } from './ports.js';
+import { IdentityCache, type IdentityCacheOptions } from '../core/identity-cache.js';
+import type { FlowStep, MapResult, Op, OpAnswer } from '../core/ops.js';
+import type {
+  BrazeTransport, Clock, DeadLetter, DeadLetterWriter, DecodeResult, OffsetCommitter, PipelineLog, PipelineObserver,
+  RawRecord, RecordDecoder, TopicPartitionOffset,
+} from '../core/ports.js';
+import type { TrackBatchPolicy } from '../core/track-batch.js';
+import { usersTrackSink } from '../core/sinks/users-track.js';
+import { identityResolverSink } from '../core/sinks/users-export-ids.js';
+import { subscriptionStatusGetSink, subscriptionStatusSetSink } from '../core/sinks/subscription-status.js';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { PartitionOffsets } from './partition-offsets.js';
+import { SinkRunner, type ConfigProblem, type OpOutcome } from './sink-runner.js';
 
-/** Minimal structured logger the pipeline writes to (pino in production). Never given personal data. */
-export interface PipelineLog {
-  info(fields: object, msg: string): void;
-  warn(fields: object, msg: string): void;
-  error(fields: object, msg: string): void;
+export type { PipelineLog } from '../core/ports.js';
+
+/** How one input topic's records are mapped: the partner it belongs to and its pure, total mapper. */
+export interface TopicHandler {
+  readonly partner: string;
+  readonly map: (value: unknown) => MapResult;
+}
+
+interface Rate {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** Everything the Braze sinks need. */
+export interface BrazeSinksOptions {
+  readonly transport: BrazeTransport;
+  readonly track: TrackBatchPolicy;
+  readonly retry: RetryPolicy;
+  /** Budgets per endpoint group, for the whole workspace; this instance uses `rateShare` of each. */
+  readonly rates: { readonly track: Rate; readonly exportIds: Rate; readonly subscriptionGet: Rate; readonly subscriptionSet: Rate };
+  readonly rateShare: number;
+  /** Requests in flight at once, per sink. */
+  readonly maxConcurrentRequests: number;
+  readonly identity: IdentityCacheOptions;
+  /** How long a partly filled subscription batch waits for more ops. */
+  readonly subscriptionLingerMs?: number;
+  /** How long to wait before probing again after Braze said the configuration is wrong (401/403/404). */
+  readonly configRetryMs?: number;
 }
 
 export interface PipelineEngineOptions {
-  /** Input topic name -> the kind of records it carries. */
-  readonly topics: ReadonlyMap<string, InputTopicKind>;
-  readonly partnerOptions: PartnerOptions;
+  /** Input topic name -> how its records are mapped. */
+  readonly topics: ReadonlyMap<string, TopicHandler>;
   readonly decoder: RecordDecoder;
   readonly deadLetters: DeadLetterWriter;
   readonly committer: OffsetCommitter;
-  readonly track: Omit<TrackSinkOptions, 'onOutcome' | 'onConfigProblem' | 'onError' | 'clock' | 'random' | 'observer'>;
-  /** Fetching waits while this many ops are queued or in flight (bounded memory). */
+  readonly braze: BrazeSinksOptions;
+  /** Fetching waits while this many ops are queued or in flight, waiting flows included (bounded memory). */
   readonly maxInFlightOps: number;
   readonly commitIntervalMs: number;
   readonly clock: Clock;
@@ -31,16 +59,25 @@ export interface PipelineEngineOptions {
   readonly log: PipelineLog;
   /** How often a blocked batch handler heartbeats while it waits for capacity. */
   readonly heartbeatEveryMs?: number;
-  readonly onConfigProblem?: (problem: { status: number; message: string } | null) => void;
+  readonly onConfigProblem?: (problem: ConfigProblem | null) => void;
+}
+
+/** A flow in progress: the step whose ops are out, and their answers so far. */
+interface FlowRun {
+  readonly name: string;
+  step: Extract<FlowStep, { type: 'ops' }>;
+  answers: OpAnswer[];
 }
 
 /** Everything known about one record while its ops are in flight. */
 interface RecordTicket {
-  readonly record: DecodedRecord;
+  readonly record: RawRecord;
   readonly partner: string;
-  readonly epoch: number;
+  readonly generation: number;
+  /** Ops of the current step not finished yet. */
   remaining: number;
   failure: { code: string; detail: string; brazeErrorType?: string } | null;
+  flow: FlowRun | null;
 }
 
 /** The callbacks a Kafka adapter hands over with each fetched batch. */
@@ -52,58 +89,60 @@ export interface BatchControl {
   isActive(): boolean;
 }
 
-const PARTITION_SEP = '\u0000';
-const DLQ_RETRY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, baseMs: 200, maxMs: 10_000 };
-/** Kafka's default message.max.bytes is 1 MiB per record batch; stay well under it. */
-const DLQ_MAX_BYTES = 512 * 1024;
-const DLQ_MAX_LETTERS = 500;
-
-function letterBytes(letter: DeadLetter): number {
-  let n = 256 + letter.detail.length + (letter.record.key?.length ?? 0) + (letter.record.value?.length ?? 0);
-  for (const [k, v] of Object.entries(letter.record.headers)) n += k.length + (v?.length ?? 0);
-  return n;
-}
-
-/** The longest prefix within both limits, and at least one letter. */
-function sliceByBytes<T extends { letter: DeadLetter }>(list: T[], maxLetters: number, maxBytes: number): T[] {
-  let bytes = 0;
-  let n = 0;
-  while (n < list.length && n < maxLetters) {
-    bytes += letterBytes(list[n]!.letter);
-    if (n > 0 && bytes > maxBytes) break;
-    n++;
-  }
-  return list.slice(0, n);
-}
+const DECODE_RETRY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, baseMs: 200, maxMs: 10_000 };
 
 /**
- * decode -> map -> schedule -> batch -> send -> ack -> commit, for one consumer-group member.
- * Offsets are committed only up to the first record whose ops are not all delivered or dead-lettered.
+ * decode -> map -> schedule -> batch -> send -> ack -> commit, for one consumer-group member. The
+ * orchestrator: records become tickets, their ops or flows go to the sink runner, finished tickets move
+ * their partition's watermark, and offsets are committed only up to the first record not done.
  */
 export class PipelineEngine {
-  readonly sink: TrackSink;
-  private epoch = 0;
-  private watermarks = new Map<string, { topic: string; partition: number; wm: OffsetWatermark }>();
-  private pendingLetters: Array<{ ticket: RecordTicket; letter: DeadLetter }> = [];
-  private lettersStopped = false;
+  readonly sinks: SinkRunner<RecordTicket>;
+  private readonly identity: ReturnType<typeof identityResolverSink>;
+  private readonly letters: DeadLetterQueue<RecordTicket>;
+  private readonly offsets = new PartitionOffsets();
+  /** The consumer-group generation this member works in; work of older ones is dropped. */
+  private generation = 0;
   private decodeProblemNow: { code: string; message: string } | null = null;
-  private letterFlush: Promise<void> | null = null;
   private commitTimer: { cancel(): void } | null = null;
   private committing: Promise<void> | null = null;
   private stopping = false;
 
   constructor(private readonly options: PipelineEngineOptions) {
-    this.sink = new TrackSink({
-      ...options.track,
+    const { braze, observer, log } = options;
+    this.identity = identityResolverSink(new IdentityCache(braze.identity), (outcome) => observer.identityLookup(outcome));
+    const linger = braze.subscriptionLingerMs ?? braze.track.lingerMs;
+    this.sinks = new SinkRunner<RecordTicket>({
+      transport: braze.transport,
+      retry: braze.retry,
+      rateShare: braze.rateShare,
+      ...(braze.configRetryMs === undefined ? {} : { configRetryMs: braze.configRetryMs }),
+      sinks: [
+        { policy: usersTrackSink(braze.track), rate: braze.rates.track, maxConcurrentRequests: braze.maxConcurrentRequests },
+        { policy: this.identity, rate: braze.rates.exportIds, maxConcurrentRequests: braze.maxConcurrentRequests },
+        { policy: subscriptionStatusGetSink(linger), rate: braze.rates.subscriptionGet, maxConcurrentRequests: braze.maxConcurrentRequests },
+        { policy: subscriptionStatusSetSink(linger), rate: braze.rates.subscriptionSet, maxConcurrentRequests: braze.maxConcurrentRequests },
+      ],
       clock: options.clock,
       random: options.random,
-      observer: options.observer,
-      onOutcome: (ticket, outcome) => this.onOpOutcome(ticket as RecordTicket, outcome),
-      onError: (err) => options.log.error({ err: (err as Error).message }, 'unexpected error while handling a Braze response'),
+      observer,
+      isCurrent: (ticket) => ticket.generation === this.generation,
+      onOutcome: (ticket, op, outcome) => this.onOpOutcome(ticket, op, outcome),
+      onError: (err) => log.error({ err: (err as Error).message }, 'unexpected error while handling a Braze response'),
       onConfigProblem: (problem) => {
-        if (problem) options.log.error({ status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
-        else options.log.info({}, 'Braze accepts requests again; delivery resumed');
+        if (problem) log.error({ endpoint: problem.endpoint, status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
+        else log.info({}, 'Braze accepts requests again; delivery resumed');
         options.onConfigProblem?.(problem);
+      },
+    });
+    this.letters = new DeadLetterQueue<RecordTicket>({
+      writer: options.deadLetters,
+      clock: options.clock,
+      random: options.random,
+      log,
+      onWritten: (ticket, letter) => {
+        observer.recordDeadLettered(ticket.partner, letter.code);
+        this.recordDone(ticket);
       },
     });
     this.scheduleCommit();
@@ -111,7 +150,7 @@ export class PipelineEngine {
 
   /** Ops queued or in flight. */
   get opsInFlight(): number {
-    return this.sink.size;
+    return this.sinks.size;
   }
 
   /** Set while records wait because their schemas cannot be fetched (registry down, credentials refused). */
@@ -121,36 +160,36 @@ export class PipelineEngine {
 
   /** A new group generation: everything not committed will be fetched again, so queued work of the old one is dropped. */
   onAssignment(): void {
-    this.epoch++;
-    const current = this.epoch;
-    this.sink.dropQueued((t) => (t as RecordTicket).epoch < current);
-    this.sink.abandonWaiting();
-    this.watermarks = new Map();
+    this.generation++;
+    const current = this.generation;
+    this.sinks.dropQueued((t) => t.generation < current);
+    this.sinks.abandonStale();
+    this.offsets.reset();
   }
 
   /** Takes in one fetched batch of a partition, in offset order. Returns once every record is handed to a sink or finished. */
-  async handleBatch(topic: string, partition: number, messages: readonly DecodedRecord[], control: BatchControl, highWatermark?: string): Promise<void> {
-    const kind = this.options.topics.get(topic);
-    const epoch = this.epoch;
-    const wm = this.watermarkOf(topic, partition);
+  async handleBatch(topic: string, partition: number, messages: readonly RawRecord[], control: BatchControl, highWatermark?: string): Promise<void> {
+    const handler = this.options.topics.get(topic);
+    const generation = this.generation;
+    const wm = this.offsets.of(topic, partition);
+    const partner = handler?.partner ?? 'unknown';
     for (const record of messages) {
-      if (this.stopping || epoch !== this.epoch || !control.isActive()) return;
-      if (this.sink.size + this.pendingLetters.length >= this.options.maxInFlightOps) {
+      if (this.stopping || generation !== this.generation || !control.isActive()) return;
+      if (this.sinks.size + this.letters.size >= this.options.maxInFlightOps) {
         await this.waitForCapacity(control);
-        if (this.stopping || epoch !== this.epoch || !control.isActive()) return;
+        if (this.stopping || generation !== this.generation || !control.isActive()) return;
       }
       wm.track(record.offset);
-      const partner = kind ? MAPPERS[kind].partner : 'unknown';
       this.options.observer.recordReceived(partner, topic);
-      const ticket: RecordTicket = { record, partner, epoch, remaining: 0, failure: null };
-      if (!kind) {
+      const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null };
+      if (!handler) {
         this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
       } else {
         const decoded = await this.decodeWithRetry(record, control);
         // Stopping, or a new generation began while decoding: the record is fetched again later.
-        if (decoded === null || this.stopping || epoch !== this.epoch || !control.isActive()) return;
+        if (decoded === null || this.stopping || generation !== this.generation || !control.isActive()) return;
         if (!decoded.ok) this.deadLetter(ticket, decoded.code, decoded.detail);
-        else this.dispatch(ticket, kind, decoded.value);
+        else this.dispatch(ticket, handler, decoded.value);
       }
       control.resolveOffset(record.offset);
     }
@@ -160,34 +199,131 @@ export class PipelineEngine {
     }
   }
 
-  private dispatch(ticket: RecordTicket, kind: InputTopicKind, value: unknown): void {
-    let result;
+  private dispatch(ticket: RecordTicket, handler: TopicHandler, value: unknown): void {
+    let result: MapResult;
     try {
-      result = MAPPERS[kind].map(value, this.options.partnerOptions);
+      result = handler.map(value);
     } catch (err) {
       // Mappers are total; reaching this is a bug, but the record must still not stop the pipeline.
       this.deadLetter(ticket, 'mapper_error', `the ${ticket.partner} mapper failed: ${(err as Error).name}`);
       return;
     }
-    if (result.type === 'skip') {
-      this.options.observer.recordSkipped(ticket.partner, result.reason);
-      this.recordDone(ticket);
-      return;
+    switch (result.type) {
+      case 'skip':
+        this.options.observer.recordSkipped(ticket.partner, result.reason);
+        this.recordDone(ticket);
+        return;
+      case 'invalid':
+        this.deadLetter(ticket, result.code, result.detail);
+        return;
+      case 'ops':
+        this.options.observer.recordMapped(ticket.partner, result.ops.length);
+        if (!this.checkKinds(ticket, result.ops)) return;
+        if (result.ops.length === 0) {
+          this.recordDone(ticket);
+          return;
+        }
+        ticket.remaining = result.ops.length;
+        for (const op of result.ops) this.sinks.push(op, ticket);
+        return;
+      case 'flow': {
+        const { flow } = result;
+        const step = this.settleStep(ticket, flow.name, flow.start);
+        if (step === null) return;
+        this.options.observer.recordMapped(ticket.partner, step.ops.length);
+        ticket.flow = { name: flow.name, step, answers: [] };
+        ticket.remaining = step.ops.length;
+        for (const op of step.ops) this.sinks.push(op, ticket, flow.key);
+        return;
+      }
     }
-    if (result.type === 'invalid') {
-      this.deadLetter(ticket, result.code, result.detail);
-      return;
-    }
-    this.options.observer.recordMapped(ticket.partner, result.ops.length);
-    if (result.ops.length === 0) {
-      this.recordDone(ticket);
-      return;
-    }
-    ticket.remaining = result.ops.length;
-    for (const op of result.ops as readonly Op[]) this.sink.push(op, ticket);
   }
 
-  private async decodeWithRetry(record: DecodedRecord, control: BatchControl) {
+  /**
+   * Follows a flow past steps that need nothing from Braze. Returns the next step with ops to send, or null
+   * when the flow ended here (done: the record is finished; invalid: it is dead-lettered).
+   */
+  private settleStep(ticket: RecordTicket, name: string, first: FlowStep): Extract<FlowStep, { type: 'ops' }> | null {
+    let step = first;
+    for (;;) {
+      if (step.type === 'done') {
+        this.options.observer.flowEnded(name, 'completed');
+        this.recordDone(ticket);
+        return null;
+      }
+      if (step.type === 'invalid') {
+        this.options.observer.flowEnded(name, 'dead_lettered');
+        this.deadLetter(ticket, step.code, step.detail);
+        return null;
+      }
+      if (!this.checkKinds(ticket, step.ops)) return null;
+      if (step.ops.length > 0) return step;
+      const then = step.then;
+      if (!then) {
+        this.options.observer.flowEnded(name, 'completed');
+        this.recordDone(ticket);
+        return null;
+      }
+      const next = this.advance(ticket, name, () => then([]));
+      if (next === null) return null;
+      step = next;
+    }
+  }
+
+  /** Runs a flow's transition; a transition that throws is a bug, and the record is dead-lettered. */
+  private advance(ticket: RecordTicket, name: string, transition: () => FlowStep): FlowStep | null {
+    try {
+      return transition();
+    } catch (err) {
+      this.options.observer.flowEnded(name, 'dead_lettered');
+      this.deadLetter(ticket, 'mapper_error', `the ${name} flow failed: ${(err as Error).name}`);
+      return null;
+    }
+  }
+
+  private checkKinds(ticket: RecordTicket, list: readonly Op[]): boolean {
+    const unknown = list.find((op) => !this.sinks.delivers(op.kind));
+    if (unknown === undefined) return true;
+    this.deadLetter(ticket, 'mapper_error', `the ${ticket.partner} mapper produced a ${unknown.kind} op, which no sink delivers`);
+    return false;
+  }
+
+  /** One op finished. Returns the ops that continue the record's flow, if its step is complete. */
+  private onOpOutcome(ticket: RecordTicket, op: Op, outcome: OpOutcome): readonly Op[] | void {
+    if (!outcome.delivered && !ticket.failure) {
+      ticket.failure = { code: outcome.code, detail: outcome.detail, ...(outcome.brazeErrorType ? { brazeErrorType: outcome.brazeErrorType } : {}) };
+    }
+    const run = ticket.flow;
+    if (run && outcome.delivered) {
+      const at = run.step.ops.indexOf(op);
+      if (at >= 0) run.answers[at] = outcome.answer;
+    }
+    if (--ticket.remaining > 0) return;
+    if (ticket.failure) {
+      if (run) this.options.observer.flowEnded(run.name, 'dead_lettered');
+      this.deadLetter(ticket, ticket.failure.code, ticket.failure.detail, ticket.failure.brazeErrorType);
+      return;
+    }
+    if (run) {
+      const { step, answers } = run;
+      if (step.establishes) this.identity.remember(step.establishes.email, step.establishes.user, this.options.clock.now());
+      if (step.then) {
+        const then = step.then;
+        const next = this.advance(ticket, run.name, () => then(answers));
+        const ops = next === null ? null : this.settleStep(ticket, run.name, next);
+        if (ops === null) return;
+        run.step = ops;
+        run.answers = [];
+        ticket.remaining = ops.ops.length;
+        return ops.ops;
+      }
+      this.options.observer.flowEnded(run.name, 'completed');
+    }
+    this.options.observer.recordDelivered(ticket.partner, this.options.clock.now() - ticket.record.timestampMs);
+    this.recordDone(ticket);
+  }
+
+  private async decodeWithRetry(record: RawRecord, control: BatchControl): Promise<DecodeResult | null> {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.options.decoder.decode(record);
@@ -200,7 +336,7 @@ export class PipelineEngine {
         }
         this.decodeProblemNow = { code: e.code ?? 'decode_retry', message: e.message ?? 'decoding must wait' };
         this.options.log.warn({ code: e.code, attempt }, `cannot decode yet, retrying: ${e.message}`);
-        await sleep(this.options.clock, backoffMs(attempt, DLQ_RETRY, this.options.random));
+        await sleep(this.options.clock, backoffMs(attempt, DECODE_RETRY, this.options.random));
         if (this.stopping || !control.isActive()) return null;
         await control.heartbeat();
       }
@@ -210,21 +346,9 @@ export class PipelineEngine {
   private async waitForCapacity(control: BatchControl): Promise<void> {
     const every = this.options.heartbeatEveryMs ?? 1000;
     const max = this.options.maxInFlightOps;
-    while (this.sink.size + this.pendingLetters.length >= max && !this.stopping && control.isActive()) {
-      await this.sink.waitForCapacity(max - this.pendingLetters.length, every);
+    while (this.sinks.size + this.letters.size >= max && !this.stopping && control.isActive()) {
+      await this.sinks.waitForCapacity(max - this.letters.size, every);
       await control.heartbeat();
-    }
-  }
-
-  private onOpOutcome(ticket: RecordTicket, outcome: OpOutcome): void {
-    if (!outcome.delivered && !ticket.failure) {
-      ticket.failure = { code: outcome.code, detail: outcome.detail, ...(outcome.brazeErrorType ? { brazeErrorType: outcome.brazeErrorType } : {}) };
-    }
-    if (--ticket.remaining > 0) return;
-    if (ticket.failure) this.deadLetter(ticket, ticket.failure.code, ticket.failure.detail, ticket.failure.brazeErrorType);
-    else {
-      this.options.observer.recordDelivered(ticket.partner, this.options.clock.now() - ticket.record.timestampMs);
-      this.recordDone(ticket);
     }
   }
 
@@ -236,91 +360,32 @@ export class PipelineEngine {
       failedAtMs: this.options.clock.now(),
       ...(brazeErrorType ? { brazeErrorType } : {}),
     };
-    this.pendingLetters.push({ ticket, letter });
-    if (!this.letterFlush) this.letterFlush = this.flushLetters();
-  }
-
-  /**
-   * Writes dead letters in batches (bounded in count and bytes); a record counts as done only once its letter
-   * is acknowledged. Retryable failures are retried with backoff for as long as it takes: losing a letter is
-   * not an option, and its record stays uncommitted meanwhile. A batch the broker refuses outright is split
-   * into single letters; a single letter it still refuses (too large, say) is written without its value,
-   * with a header saying why.
-   */
-  private async flushLetters(): Promise<void> {
-    await Promise.resolve();
-    let attempt = 1;
-    let singlesLeft = 0;
-    while (this.pendingLetters.length > 0 && !this.lettersStopped) {
-      const batch = singlesLeft > 0 ? this.pendingLetters.slice(0, 1) : sliceByBytes(this.pendingLetters, DLQ_MAX_LETTERS, DLQ_MAX_BYTES);
-      try {
-        await this.options.deadLetters.write(batch.map((b) => b.letter));
-      } catch (err) {
-        const e = err as { retryable?: boolean; message?: string };
-        if (e.retryable === false && batch.length > 1) {
-          singlesLeft = batch.length;
-          continue;
-        }
-        if (e.retryable === false && batch[0]!.letter.valueDropped === undefined) {
-          const only = batch[0]!;
-          only.letter = { ...only.letter, record: { ...only.letter.record, value: null }, valueDropped: `the dead-letter topic refused the original value: ${e.message ?? 'error'}` };
-          this.options.log.error({ code: only.letter.code }, 'a dead letter was refused by Kafka; writing it without its original value');
-          continue;
-        }
-        this.options.log.error({ attempt, letters: batch.length, err: e.message }, 'cannot write to the dead-letter topic; retrying (offsets stay uncommitted)');
-        await sleep(this.options.clock, backoffMs(attempt++, DLQ_RETRY, this.options.random));
-        continue;
-      }
-      attempt = 1;
-      if (singlesLeft > 0) singlesLeft--;
-      this.pendingLetters.splice(0, batch.length);
-      for (const { ticket, letter } of batch) {
-        this.options.observer.recordDeadLettered(ticket.partner, letter.code);
-        this.recordDone(ticket);
-      }
-    }
-    this.letterFlush = null;
+    this.letters.add(ticket, letter);
   }
 
   private recordDone(ticket: RecordTicket): void {
-    if (ticket.epoch !== this.epoch) return; // a previous generation's record: fetched again, and committed by whoever owns it now
-    const entry = this.watermarks.get(ticket.record.topic + PARTITION_SEP + ticket.record.partition);
-    entry?.wm.done(ticket.record.offset);
-  }
-
-  private watermarkOf(topic: string, partition: number): OffsetWatermark {
-    const key = topic + PARTITION_SEP + partition;
-    let entry = this.watermarks.get(key);
-    if (!entry) {
-      entry = { topic, partition, wm: new OffsetWatermark() };
-      this.watermarks.set(key, entry);
-    }
-    return entry.wm;
+    if (ticket.generation !== this.generation) return; // a previous generation's record: fetched again, and committed by whoever owns it now
+    this.offsets.done(ticket.record.topic, ticket.record.partition, ticket.record.offset);
   }
 
   /** Offsets that may be committed now (only partitions this member read in the current generation). */
   committable(): TopicPartitionOffset[] {
-    const out: TopicPartitionOffset[] = [];
-    for (const { topic, partition, wm } of this.watermarks.values()) {
-      const offset = wm.committable();
-      if (offset !== null) out.push({ topic, partition, offset });
-    }
-    return out;
+    return this.offsets.committable();
   }
 
   /** Commits what is done. Safe to call at any time; concurrent calls share one commit. */
   commitNow(): Promise<void> {
     if (this.committing) return this.committing;
-    const epoch = this.epoch;
+    const generation = this.generation;
     const offsets = this.committable();
     if (offsets.length === 0) return Promise.resolve();
     this.committing = this.options.committer
       .commit(offsets)
       .then(
         () => {
-          if (epoch !== this.epoch) return;
+          if (generation !== this.generation) return;
           for (const o of offsets) {
-            this.watermarks.get(o.topic + PARTITION_SEP + o.partition)?.wm.markCommitted(o.offset);
+            this.offsets.markCommitted(o);
             this.options.observer.offsetCommitted(o.topic, o.partition);
           }
         },
@@ -352,18 +417,18 @@ export class PipelineEngine {
     // While Braze rejects the configuration nothing can be delivered: do not wait out the deadline for it.
     const drained = await Promise.race([
       (async () => {
-        const halted = this.sink.configProblem !== null;
-        if (!halted) await this.sink.drain();
-        while (this.letterFlush) await this.letterFlush;
+        const halted = this.sinks.configProblem !== null;
+        if (!halted) await this.sinks.drain();
+        await this.letters.settled();
         return !halted;
       })(),
       sleep(this.options.clock, deadlineMs).then(() => false),
     ]);
     // Letters still unwritten stay pending: their records are not committed and will be read again.
-    this.lettersStopped = true;
+    this.letters.stop();
     if (this.committing) await this.committing;
     await this.commitNow();
-    this.sink.close();
+    this.sinks.close();
     return { drained };
   }
 }

@@ -2,6 +2,8 @@ import type { BrazeHttpResponse, BrazeTransport } from '../../src/core/ports.js'
 
 export interface SentRequest {
   readonly path: string;
+  /** Set for GET requests. */
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
   readonly body: { attributes?: Record<string, unknown>[]; events?: Record<string, unknown>[]; purchases?: Record<string, unknown>[] };
 }
 
@@ -15,8 +17,15 @@ export class FakeBrazeTransport implements BrazeTransport {
 
   constructor(public respond: Responder = () => ({ status: 201, body: { message: 'success' } })) {}
 
-  async post(path: string, body: unknown): Promise<BrazeHttpResponse> {
-    const req = { path, body: structuredClone(body) as SentRequest['body'] };
+  post(path: string, body: unknown): Promise<BrazeHttpResponse> {
+    return this.answer({ path, body: structuredClone(body) as SentRequest['body'] });
+  }
+
+  get(path: string, query: Readonly<Record<string, string | readonly string[]>>): Promise<BrazeHttpResponse> {
+    return this.answer({ path, query: structuredClone(query), body: {} });
+  }
+
+  private async answer(req: SentRequest): Promise<BrazeHttpResponse> {
     this.requests.push(req);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -31,10 +40,10 @@ export class FakeBrazeTransport implements BrazeTransport {
     }
   }
 
-  /** Every object sent, in send order, with the array it was in. */
+  /** Every /users/track object sent, in send order, with the array it was in. */
   objects(): Array<{ array: string; object: Record<string, unknown> }> {
     const out: Array<{ array: string; object: Record<string, unknown> }> = [];
-    for (const r of this.requests) for (const array of ['attributes', 'events', 'purchases'] as const) for (const o of r.body[array] ?? []) out.push({ array, object: o });
+    for (const r of this.requests) if (r.path === '/users/track') for (const array of ['attributes', 'events', 'purchases'] as const) for (const o of r.body[array] ?? []) out.push({ array, object: o });
     return out;
   }
 }

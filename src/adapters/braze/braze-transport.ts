@@ -12,7 +12,6 @@ export interface BrazeTransportOptions {
 }
 
 export interface ClosableBrazeTransport extends BrazeTransport {
-  get(path: string, query: Record<string, string | string[]>): Promise<BrazeHttpResponse>;
   close(): Promise<void>;
 }
 
@@ -68,7 +67,7 @@ export function createBrazeTransport(options: BrazeTransportOptions): ClosableBr
     post: (path, body, signal) => call('POST', path, body, signal),
     get: (path, query) => {
       const qs = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) for (const item of Array.isArray(v) ? v : [v]) qs.append(k, item);
+      for (const [k, v] of Object.entries(query)) for (const item of typeof v === 'string' ? [v] : v) qs.append(k, item);
       return call('GET', `${path}?${qs.toString()}`);
     },
     close: () => pool.close(),

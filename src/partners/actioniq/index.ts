@@ -1,15 +1,13 @@
-import type { MapResult } from '../../core/ops.js';
-import type { PartnerOptions } from '../../core/partner-options.js';
+import type { PartnerDescriptor } from '../partner.js';
 import { mapActionIqEvent, mapAudienceMembership, mapUserAttributes } from './mappers.js';
 
 export { ACTIONIQ_SKIP_REASONS, mapActionIqEvent, mapAudienceMembership, mapUserAttributes, membershipAttributeName } from './mappers.js';
 
-/** ActionIQ's input topics and their mappers, keyed by topic kind. */
-export const ACTIONIQ_MAPPERS = {
-  'actioniq.audience-membership': (value: unknown, options: PartnerOptions): MapResult =>
-    mapAudienceMembership(value, options.actioniq),
-  'actioniq.user-attributes': (value: unknown, options: PartnerOptions): MapResult =>
-    mapUserAttributes(value, options.actioniq),
-  'actioniq.events': (value: unknown, options: PartnerOptions): MapResult =>
-    mapActionIqEvent(value, options.actioniq),
-} as const;
+export const ACTIONIQ = {
+  name: 'actioniq',
+  topics: [
+    { kind: 'actioniq.audience-membership', configKey: 'actioniqAudienceMembership', map: (value, options) => mapAudienceMembership(value, options.actioniq) },
+    { kind: 'actioniq.user-attributes', configKey: 'actioniqUserAttributes', map: (value, options) => mapUserAttributes(value, options.actioniq) },
+    { kind: 'actioniq.events', configKey: 'actioniqEvents', map: (value, options) => mapActionIqEvent(value, options.actioniq) },
+  ],
+} as const satisfies PartnerDescriptor;

@@ -1,12 +1,11 @@
-import type { MapResult } from '../../core/ops.js';
-import type { PartnerOptions } from '../../core/partner-options.js';
+import type { PartnerDescriptor } from '../partner.js';
 import { mapExtoleEvent } from './mappers.js';
 
 export {
-  EXTOLE_PARTNER_NAME, EXTOLE_SKIP_REASONS, EXTOLE_UNSUBSCRIBED_EVENT, extoleUser, mapExtoleEvent, rewardEventName,
+  EXTOLE_LOOKUP_FLOW, EXTOLE_PARTNER_NAME, EXTOLE_SKIP_REASONS, EXTOLE_UNSUBSCRIBED_EVENT, extoleUser, mapExtoleEvent, rewardEventName,
 } from './mappers.js';
 
-/** Extole's input topics and their mappers, keyed by topic kind. */
-export const EXTOLE_MAPPERS = {
-  'extole.events': (value: unknown, options: PartnerOptions): MapResult => mapExtoleEvent(value, options.extole),
-} as const;
+export const EXTOLE = {
+  name: 'extole',
+  topics: [{ kind: 'extole.events', configKey: 'extoleEvents', map: (value, options) => mapExtoleEvent(value, options.extole) }],
+} as const satisfies PartnerDescriptor;

@@ -62,6 +62,8 @@ function isWellFormed(result: MapResult): boolean {
   switch (result.type) {
     case 'ops':
       return Array.isArray(result.ops) && result.ops.length > 0;
+    case 'flow':
+      return result.flow.start.type === 'ops' && result.flow.start.ops.length > 0 && /^[a-z]+(\.[a-z-]+)+$/.test(result.flow.name);
     case 'skip':
       return /^[a-z][a-z0-9_]*$/.test(result.reason);
     case 'invalid':

@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { PipelineEngine, type BatchControl } from '../../../src/pipeline/engine.js';
-import { NOOP_OBSERVER, systemClock } from '../../../src/pipeline/ports.js';
+import { NOOP_OBSERVER } from '../../../src/core/ports.js';
+import { systemClock } from '../../../src/adapters/system-clock.js';
+import { topicHandler } from '../../../src/partners/index.js';
 import type { DeadLetter, DecodedRecord } from '../../../src/core/ports.js';
 import { RecordDecoder } from '../../../src/adapters/schema-registry/record-decoder.js';
 import { FakeBrazeTransport } from '../../helpers/fake-braze.js';
@@ -33,24 +35,27 @@ function event(offset: number, user: string, name: string): DecodedRecord {
 }
 
 const silentLog = { info() {}, warn() {}, error() {} };
+const OPTIONS = { actioniq: { attributePrefix: 'AIQ' }, extole: { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] }, komo: { hubs: {} } } as const;
+const FAST = { limit: 1_000_000, windowMs: 1000 };
 type RecordDecoderLike = ConstructorParameters<typeof PipelineEngine>[0]['decoder'];
 
 function setup(transport: FakeBrazeTransport, overrides: { decoder?: RecordDecoderLike; writeLetters?: (l: readonly DeadLetter[]) => Promise<void>; maxConcurrentRequests?: number; retryBaseMs?: number; maxInFlightOps?: number; maxAttempts?: number; lingerMs?: number; onConfigProblem?: (p: unknown) => void; configRetryMs?: number } = {}) {
   const letters: DeadLetter[] = [];
   const commits: Array<{ topic: string; partition: number; offset: string }> = [];
   const engine = new PipelineEngine({
-    topics: new Map([[TOPIC, 'actioniq.audience-membership'], [EVENTS, 'actioniq.events']]),
-    partnerOptions: { actioniq: { attributePrefix: 'AIQ' }, extole: { externalIdFrom: 'partner_user_id', rewardStates: ['FULFILLED'] }, komo: { hubs: {} } },
+    topics: new Map([[TOPIC, topicHandler('actioniq.audience-membership', OPTIONS)], [EVENTS, topicHandler('actioniq.events', OPTIONS)]]),
     decoder: overrides.decoder ?? new RecordDecoder({ registryUrl: null }),
     deadLetters: { write: overrides.writeLetters ?? (async (l) => void letters.push(...l)) },
     committer: { commit: async (o) => void commits.push(...o) },
-    track: {
+    braze: {
       transport,
-      batch: { mode: 'combined', maxObjects: 75, maxBytes: 1_000_000, lingerMs: overrides.lingerMs ?? 2 },
+      track: { mode: 'combined', maxObjects: 75, maxBytes: 1_000_000, lingerMs: overrides.lingerMs ?? 2 },
       retry: { maxAttempts: overrides.maxAttempts ?? 5, baseMs: overrides.retryBaseMs ?? 1, maxMs: Math.max(5, overrides.retryBaseMs ?? 1) },
-      rate: { limit: 1_000_000, windowMs: 1000, share: 1 },
+      rates: { track: FAST, exportIds: FAST, subscriptionGet: FAST, subscriptionSet: FAST },
+      rateShare: 1,
       maxConcurrentRequests: overrides.maxConcurrentRequests ?? 4,
       configRetryMs: overrides.configRetryMs ?? 20,
+      identity: { maxEntries: 1000, foundTtlMs: 60_000, notFoundTtlMs: 60_000 },
     },
     maxInFlightOps: overrides.maxInFlightOps ?? 10_000,
     commitIntervalMs: 60_000,
@@ -224,14 +229,14 @@ describe('PipelineEngine', () => {
     const { engine, control, letters } = setup(braze, { onConfigProblem: (p) => problems.push(p), configRetryMs: 10 });
     await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true), membership(1, 'u2', true)], control);
     await until(() => problems.length === 1);
-    expect(engine.sink.configProblem?.status).toBe(401);
+    expect(engine.sinks.configProblem?.status).toBe(401);
     await new Promise((r) => setTimeout(r, 40));
     expect(letters).toEqual([]);
     // Nothing past the first record may be committed while delivery is paused.
     expect(engine.committable().map((o) => o.offset)).toEqual(['0']);
     keyFixed = true;
     await until(() => engine.opsInFlight === 0);
-    expect(problems).toEqual([{ status: 401, message: 'Invalid API key' }, null]);
+    expect(problems).toEqual([{ endpoint: '/users/track', status: 401, message: 'Invalid API key' }, null]);
     expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '2' }]);
   });
 
@@ -265,9 +270,9 @@ describe('PipelineEngine', () => {
     });
     const { engine, control } = setup(braze, { lingerMs: 0 });
     await engine.handleBatch(EVENTS, 0, [event(0, 'u1', 'a'), event(1, 'u1', 'b')], control);
-    await until(() => engine.sink.inFlight >= 1);
+    await until(() => engine.sinks.inFlight >= 1);
     engine.onAssignment();
-    expect(engine.sink.queued).toBe(0);
+    expect(engine.sinks.queued).toBe(0);
     release();
     await until(() => engine.opsInFlight === 0);
     expect(engine.committable()).toEqual([]);
@@ -292,9 +297,9 @@ describe('PipelineEngine', () => {
     await engine.handleBatch(TOPIC, 0, [membership(0, 'u1', true)], control);
     await until(() => engine.opsInFlight === 0);
     expect(braze.requests.length).toBe(3);
-    expect(problems).toEqual([{ status: 401, message: 'success' }, null]);
+    expect(problems).toEqual([{ endpoint: '/users/track', status: 401, message: 'success' }, null]);
     expect(letters).toEqual([]);
-    expect(engine.sink.configProblem).toBeNull();
+    expect(engine.sinks.configProblem).toBeNull();
     expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '1' }]);
   });
 

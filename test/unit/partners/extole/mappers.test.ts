@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExtoleOptions } from '../../../../src/core/partner-options.js';
 import { extoleUser, mapExtoleEvent, rewardEventName } from '../../../../src/partners/extole/mappers.js';
 
-const defaults: ExtoleOptions = { externalIdFrom: 'partner_user_id', rewardStates: ['FULFILLED'] };
+const defaults: ExtoleOptions = { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] };
 const allStates: ExtoleOptions = {
   ...defaults, rewardStates: ['FULFILLED', 'EARNED', 'SENT', 'REDEEMED', 'FAILED', 'CANCELED', 'REVOKED'],
 };
@@ -10,16 +10,20 @@ const base = { event_id: 'evt-1', occurred_at: 1714557600000, partner_user_id: '
 
 describe('extoleUser', () => {
   it('takes external_id from partner_user_id by default', () => {
-    expect(extoleUser({ partnerUserId: 'c-1', email: 'a@example.com' }, defaults)).toEqual({ external_id: 'c-1' });
+    expect(extoleUser({ partnerUserId: 'c-1', email: 'a@example.com' }, defaults)).toEqual({ user: { external_id: 'c-1' } });
   });
 
   it('takes external_id from the email when configured', () => {
     expect(extoleUser({ partnerUserId: 'c-1', email: 'a@example.com' }, { ...defaults, externalIdFrom: 'email' }))
-      .toEqual({ external_id: 'a@example.com' });
+      .toEqual({ user: { external_id: 'a@example.com' } });
   });
 
-  it('addresses the profile by email when the configured field is absent', () => {
-    expect(extoleUser({ email: 'a@example.com' }, defaults)).toEqual({ email: 'a@example.com' });
+  it('looks the email up when the configured field is absent', () => {
+    expect(extoleUser({ email: 'a@example.com' }, defaults)).toEqual({ lookup: 'a@example.com' });
+  });
+
+  it('addresses the profile by Braze\'s email identifier when look-ups are switched off', () => {
+    expect(extoleUser({ email: 'a@example.com' }, { ...defaults, withoutExternalId: 'email-identifier' })).toEqual({ user: { email: 'a@example.com' } });
   });
 
   it('does not fall back to partner_user_id when external ids come from emails', () => {
@@ -31,7 +35,7 @@ describe('extoleUser', () => {
 describe('mapExtoleEvent for program events', () => {
   it('puts the attributes op before the event op, on the same user', () => {
     const result = mapExtoleEvent({ ...base, kind: 'program_event', name: 'extole_shared' }, defaults);
-    expect(result.type === 'ops' && result.ops.map((op) => [op.kind, op.user])).toEqual([
+    expect(result.type === 'ops' && result.ops.map((op) => [op.kind, 'user' in op ? op.user : null])).toEqual([
       ['track.attributes', { external_id: 'customer-42' }],
       ['track.event', { external_id: 'customer-42' }],
     ]);

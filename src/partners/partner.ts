@@ -1,0 +1,20 @@
+import type { MapResult } from '../core/ops.js';
+import type { PartnerOptions } from '../core/partner-options.js';
+
+/** A pure, total mapping of one decoded record value: ops, a flow, skip or invalid; never throws on bad data. */
+export type Mapper = (value: unknown, options: PartnerOptions) => MapResult;
+
+/** One input topic a partner reads. */
+export interface PartnerTopic {
+  /** The topic's kind: its default name in topics.md, which also names its fixtures. */
+  readonly kind: string;
+  /** Its key under `topics` in the configuration (where its name is set and `topics.consume` lists it). */
+  readonly configKey: string;
+  readonly map: Mapper;
+}
+
+/** Everything the pipeline needs to know about a partner: adding one is a folder and a line in partners/index.ts. */
+export interface PartnerDescriptor {
+  readonly name: string;
+  readonly topics: readonly PartnerTopic[];
+}

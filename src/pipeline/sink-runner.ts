@@ -1,0 +1,580 @@
+import { KeyScheduler, type ScheduledItem } from '../core/key-scheduler.js';
+import { RateBudget, parseRateLimitHeaders } from '../core/rate-budget.js';
+import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
+import { redactText } from '../core/redact-text.js';
+import { TributaryError } from '../core/errors.js';
+import { opKeyOf, type Op, type OpAnswer } from '../core/ops.js';
+import type { BrazeHttpResponse, BrazeTransport, Clock, PipelineObserver } from '../core/ports.js';
+import type { FlushReason, ItemResult, SinkBatch, SinkPolicy, Verdict } from '../core/sink.js';
+
+/** How an op ended. `delivered: false` means it is dead-lettered with this reason. */
+export type OpOutcome =
+  | { readonly delivered: true; readonly answer?: OpAnswer }
+  | { readonly delivered: false; readonly code: string; readonly detail: string; readonly brazeErrorType?: string };
+
+/** A problem with the key, its permissions or an endpoint, as Braze reported it. */
+export interface ConfigProblem {
+  readonly endpoint: string;
+  readonly status: number;
+  readonly message: string;
+}
+
+/** One sink and the resources it may use. */
+export interface SinkSetup {
+  // Policies are contravariant in their op type; the runner hands each only ops of its kinds.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly policy: SinkPolicy<any>;
+  /** The rate budget of the sink's Braze endpoint group, for the whole workspace. */
+  readonly rate: { readonly limit: number; readonly windowMs: number };
+  readonly maxConcurrentRequests: number;
+}
+
+export interface SinkRunnerOptions<T> {
+  readonly transport: BrazeTransport;
+  readonly sinks: readonly SinkSetup[];
+  readonly retry: RetryPolicy;
+  /** Fraction of every budget this instance may use. */
+  readonly rateShare: number;
+  /** How long to wait before probing again after Braze said the configuration is wrong (401/403/404). */
+  readonly configRetryMs?: number;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly observer: PipelineObserver;
+  /** False for work of an older generation: it is dropped, never sent or resent. */
+  readonly isCurrent: (ticket: T) => boolean;
+  /**
+   * Called once per op that was not abandoned, in order within a key. May return the ops that continue its
+   * flow: they take the op's place in its key's queue, ahead of every later op of that key.
+   */
+  readonly onOutcome: (ticket: T, op: Op, outcome: OpOutcome) => readonly Op[] | void;
+  /** Called when Braze rejects the credentials or an endpoint, and with null once every sink is accepted again. */
+  readonly onConfigProblem?: (problem: ConfigProblem | null) => void;
+  /** A bug surfaced while handling a response or in a callback; reported instead of crashing the process. */
+  readonly onError?: (err: unknown) => void;
+}
+
+interface PendingOp<T> {
+  readonly op: Op;
+  readonly ticket: T;
+  /** Most ops a batch holding this op may carry: halved each time a batch holding it is refused (isolation). */
+  maxBatchOps: number;
+  /** Ops that share this op's request (same coalescing key) and get its outcome. */
+  followers?: Item<T>[];
+}
+
+type Item<T> = ScheduledItem<PendingOp<T>>;
+
+interface OpenBatch<T> {
+  readonly batch: SinkBatch<Op, Item<T>>;
+  cap: number;
+}
+
+interface Job<T> {
+  readonly items: readonly Item<T>[];
+  readonly read: (res: BrazeHttpResponse) => Verdict<Item<T>>;
+  readonly request: ReturnType<SinkBatch<Op, Item<T>>['build']>['request'];
+  readonly objects: number;
+  readonly flushReason: FlushReason;
+}
+
+/** Everything the runner keeps per sink. */
+class SinkState<T> {
+  readonly budget: RateBudget;
+  open: OpenBatch<T> | null = null;
+  requestsInFlight = 0;
+  problem: ConfigProblem | null = null;
+  probeAllowed = false;
+  probeTimer: { cancel(): void } | null = null;
+  /** The op whose request answers for its coalescing key, while it is in a batch or in flight. */
+  readonly leaders = new Map<string, Item<T>>();
+
+  constructor(readonly setup: SinkSetup, share: number) {
+    this.budget = new RateBudget({ limit: setup.rate.limit, windowMs: setup.rate.windowMs, share });
+  }
+
+  get policy(): SinkPolicy<Op> {
+    return this.setup.policy as SinkPolicy<Op>;
+  }
+
+  get endpoint(): string {
+    return this.setup.policy.endpoint;
+  }
+}
+
+/**
+ * The one generic runner behind every sink. It owns what all destinations share: per-user scheduling across
+ * sinks (one key scheduler, one lane per sink), concurrency, each endpoint's rate budget, retry with
+ * backoff (one mechanism: ops go back to their key's queue, due later), isolation of refused data by
+ * splitting batches, the configuration probe, capacity waiters and abandoning an old generation's work.
+ * Sinks supply only their policy (src/core/sinks).
+ */
+export class SinkRunner<T> {
+  private readonly scheduler = new KeyScheduler<PendingOp<T>>();
+  private readonly sinks: SinkState<T>[];
+  private readonly laneOf = new Map<string, SinkState<T>>();
+  private timer: { at: number; handle: { cancel(): void } } | null = null;
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+  private capacityWaiters = new Set<{ below: number; resolve: () => void }>();
+  private pumping = false;
+  private pumpAgain = false;
+  private closed = false;
+
+  constructor(private readonly options: SinkRunnerOptions<T>) {
+    this.sinks = options.sinks.map((setup) => new SinkState<T>(setup, options.rateShare));
+    for (const s of this.sinks) {
+      for (const kind of s.setup.policy.kinds as readonly string[]) {
+        if (this.laneOf.has(kind)) throw new TributaryError('invalid_sinks', `two sinks deliver ${kind} ops`);
+        this.laneOf.set(kind, s);
+      }
+    }
+  }
+
+  /** Ops queued or in flight. */
+  get size(): number {
+    return this.scheduler.size;
+  }
+
+  get queued(): number {
+    return this.scheduler.queued;
+  }
+
+  get inFlight(): number {
+    return this.scheduler.inFlight;
+  }
+
+  /** The first configuration problem a sink reported, until a request to that sink gets another answer. */
+  get configProblem(): ConfigProblem | null {
+    for (const s of this.sinks) if (s.problem) return s.problem;
+    return null;
+  }
+
+  /** Whether some sink delivers ops of this kind. */
+  delivers(kind: string): boolean {
+    return this.laneOf.has(kind);
+  }
+
+  setRateShare(share: number): void {
+    for (const s of this.sinks) s.budget.setShare(share);
+  }
+
+  /** Queue an op under `key` (by default its own user key). Throws for an op kind no sink delivers. */
+  push(op: Op, ticket: T, key: string = opKeyOf(op)): void {
+    const lane = this.laneFor(op);
+    this.scheduler.push(key, { op, ticket, maxBatchOps: Infinity }, lane.endpoint);
+    this.pump();
+  }
+
+  /** Drop queued (not yet sent) ops whose ticket matches; returns how many. */
+  dropQueued(predicate: (ticket: T) => boolean): number {
+    const removed = this.scheduler.removeQueued((p) => predicate(p.ticket)).length;
+    this.notifyCapacity();
+    return removed;
+  }
+
+  /**
+   * A new consumer-group generation: open batches give up the ops of the old generation (whatever was taken
+   * in will be fetched again by the partition's owner); requests on the wire finish, and their ops are
+   * dropped if they must be resent. Queued ops are left to `dropQueued`.
+   */
+  abandonStale(): void {
+    const now = this.options.clock.now();
+    for (const s of this.sinks) {
+      const open = s.open;
+      if (!open) continue;
+      s.open = null;
+      const { refs } = open.batch.build();
+      for (const item of refs) {
+        this.releaseLeader(s, item);
+        if (this.options.isCurrent(item.payload.ticket)) this.scheduler.retry(item, now, false);
+        else this.abandon(item);
+      }
+    }
+    this.notifyCapacity();
+    this.pump();
+  }
+
+  /** Resolves once fewer than `below` ops are queued or in flight, or after `timeoutMs`. */
+  waitForCapacity(below: number, timeoutMs: number): Promise<void> {
+    if (this.scheduler.size < below || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        below,
+        resolve: () => {
+          this.capacityWaiters.delete(waiter);
+          timeout.cancel();
+          resolve();
+        },
+      };
+      const timeout = this.options.clock.setTimeout(() => waiter.resolve(), timeoutMs);
+      this.capacityWaiters.add(waiter);
+    });
+  }
+
+  /** Send everything now without waiting for linger, and resolve when nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    this.pump();
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stop sending; pending ops stay undelivered (their records are not committed). */
+  close(): void {
+    this.closed = true;
+    this.timer?.handle.cancel();
+    this.timer = null;
+    for (const s of this.sinks) {
+      s.probeTimer?.cancel();
+      s.probeTimer = null;
+    }
+    for (const w of this.idleWaiters.splice(0)) w();
+    for (const w of [...this.capacityWaiters]) w.resolve();
+  }
+
+  private laneFor(op: Op): SinkState<T> {
+    const s = this.laneOf.get(op.kind);
+    if (!s) throw new TributaryError('no_sink_for_op', `no sink delivers ${op.kind} ops`);
+    return s;
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    if (this.pumping) {
+      // An outcome delivered while pumping (an op answered locally) may have made another lane ready.
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        let wakeAt: number | null = null;
+        for (const s of this.sinks) {
+          const at = this.pumpSink(s);
+          if (at !== null) wakeAt = wakeAt === null ? at : Math.min(wakeAt, at);
+        }
+        const due = this.scheduler.nextDueMs(this.options.clock.now());
+        if (due !== null) wakeAt = wakeAt === null ? due : Math.min(wakeAt, due);
+        this.armTimer(wakeAt);
+      } while (this.pumpAgain && !this.closed);
+      this.options.observer.opsInFlight(this.scheduler.queued, this.scheduler.inFlight);
+      this.checkIdle();
+    } catch (err) {
+      this.report(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Sends what this sink may send now; returns when it wants to be woken (linger, budget), or null. */
+  private pumpSink(s: SinkState<T>): number | null {
+    const { clock } = this.options;
+    const lane = s.endpoint;
+    const policy = s.policy;
+    while (s.requestsInFlight < s.setup.maxConcurrentRequests && (s.problem === null || s.probeAllowed)) {
+      const now = clock.now();
+      if (!s.open) {
+        if (!this.scheduler.hasReady(now, lane)) return null;
+        s.open = { batch: policy.newBatch<Item<T>>(now), cap: Infinity };
+      }
+      const open = s.open;
+      const local: Array<[Item<T>, OpAnswer]> = [];
+      this.scheduler.take(
+        now,
+        (item) => {
+          const op = item.payload.op;
+          if (policy.answerLocally) {
+            const answer = policy.answerLocally(op, now);
+            if (answer !== null) {
+              local.push([item, answer]);
+              return 'accept';
+            }
+          }
+          const coalesceKey = policy.coalesceKeyOf?.(op) ?? null;
+          if (coalesceKey !== null) {
+            const leader = s.leaders.get(coalesceKey);
+            if (leader !== undefined) {
+              (leader.payload.followers ??= []).push(item);
+              policy.onCoalesced?.(op);
+              return 'accept';
+            }
+          }
+          const cap = Math.min(open.cap, item.payload.maxBatchOps);
+          if (open.batch.opCount >= cap) return 'stop';
+          const verdict = open.batch.offer(op, item);
+          if (verdict === 'accept') {
+            open.cap = cap;
+            if (coalesceKey !== null) s.leaders.set(coalesceKey, item);
+            return 'accept';
+          }
+          return verdict === 'reject-key' ? 'reject-key' : 'stop';
+        },
+        lane,
+      );
+      for (const [item, answer] of local) this.finish(s, item, { delivered: true, answer });
+      if (open.batch.isEmpty()) {
+        s.open = null;
+        if (local.length > 0) continue;
+        return null;
+      }
+      const reason: FlushReason | null =
+        open.batch.flushReason(now) ?? (open.batch.opCount >= open.cap ? 'split' : null) ?? (this.draining || s.probeAllowed ? 'drain' : null);
+      if (!reason) return open.batch.lingerUntilMs;
+      const waitMs = s.budget.tryAcquire(now);
+      if (waitMs > 0) {
+        // The open batch keeps accumulating while the budget refills.
+        this.options.observer.rateLimitWait(lane, waitMs);
+        return now + waitMs;
+      }
+      s.open = null;
+      s.probeAllowed = false;
+      const built = open.batch.build();
+      this.send(s, { items: built.refs, read: (res) => built.read(res), request: built.request, objects: built.objects, flushReason: reason });
+    }
+    return null;
+  }
+
+  private armTimer(at: number | null): void {
+    if (at === null) return;
+    if (this.timer && this.timer.at <= at) return;
+    this.timer?.handle.cancel();
+    const delay = Math.max(0, at - this.options.clock.now());
+    const handle = this.options.clock.setTimeout(() => {
+      this.timer = null;
+      this.pump();
+    }, delay);
+    this.timer = { at, handle };
+  }
+
+  private send(s: SinkState<T>, job: Job<T>): void {
+    const { clock, transport, observer } = this.options;
+    s.requestsInFlight++;
+    const startedAt = clock.now();
+    const req = job.request;
+    const sent = req.method === 'POST' ? transport.post(req.path, req.body) : transport.get(req.path, req.query);
+    sent
+      .then(
+        (res): Verdict<Item<T>> | { kind: 'network' } => {
+          const now = clock.now();
+          const info = parseRateLimitHeaders(res.headers, now);
+          s.budget.observe(info, now);
+          if (res.status === 429) s.budget.on429(info, now);
+          observer.brazeRequest(s.endpoint, String(res.status), now - startedAt, job.objects, job.flushReason);
+          return job.read(res);
+        },
+        () => {
+          // Network errors and timeouts: the request may have reached Braze, but dropping it would lose data.
+          observer.brazeRequest(s.endpoint, 'network_error', clock.now() - startedAt, job.objects, job.flushReason);
+          return { kind: 'network' as const };
+        },
+      )
+      .then((verdict) => this.settle(s, job, verdict))
+      .catch((err: unknown) => this.report(err))
+      .finally(() => {
+        s.requestsInFlight--;
+        this.pump();
+      });
+  }
+
+  private settle(s: SinkState<T>, job: Job<T>, verdict: Verdict<Item<T>> | { kind: 'network' }): void {
+    if (this.closed) return;
+    const { clock, retry, random, isCurrent } = this.options;
+    const now = clock.now();
+    if (verdict.kind !== 'config' && s.problem) {
+      // Any other answer means the key, permissions and endpoint are accepted again.
+      s.problem = null;
+      s.probeTimer?.cancel();
+      s.probeTimer = null;
+      if (this.configProblem === null) this.callback(() => this.options.onConfigProblem?.(null));
+    }
+    for (const item of job.items) this.releaseLeader(s, item);
+    const current = job.items.filter((it) => {
+      if (isCurrent(it.payload.ticket)) return true;
+      this.abandon(it);
+      return false;
+    });
+    switch (verdict.kind) {
+      case 'answered': {
+        for (const it of current) {
+          let result: ItemResult;
+          try {
+            result = verdict.resultOf(it);
+          } catch (err) {
+            this.report(err);
+            result = { kind: 'rejected', code: 'braze_answer_unreadable', detail: `the answer of ${s.endpoint} could not be read` };
+          }
+          if (result.kind === 'delivered') {
+            this.callback(() => s.policy.onDelivered?.(it.payload.op, result.answer, now));
+            this.finish(s, it, result.answer === undefined ? { delivered: true } : { delivered: true, answer: result.answer });
+          } else {
+            this.finish(s, it, { delivered: false, code: result.code, detail: result.detail, ...(result.brazeErrorType ? { brazeErrorType: result.brazeErrorType } : {}) });
+          }
+        }
+        break;
+      }
+      case 'network':
+      case 'retry': {
+        const reason = verdict.kind === 'network' ? 'network' : verdict.reason;
+        this.options.observer.brazeRetry(s.endpoint, reason);
+        let attempt = 1;
+        for (const it of current) attempt = Math.max(attempt, it.attempt);
+        const at = now + backoffMs(attempt, retry, random);
+        for (const it of current) {
+          if (it.attempt >= retry.maxAttempts) {
+            const last = verdict.kind === 'network' ? 'network' : `${verdict.reason} ${verdict.status}`;
+            this.finish(s, it, { delivered: false, code: 'braze_retries_exhausted', detail: `gave up after ${it.attempt} attempts (last: ${last})` });
+          } else {
+            this.scheduler.retry(it, at);
+          }
+        }
+        break;
+      }
+      case 'reject': {
+        if (current.length === 1 && job.items.length === 1) {
+          const it = current[0]!;
+          this.finish(s, it, { delivered: false, code: 'braze_rejected', detail: `Braze answered ${verdict.status} to ${describeOp(it.payload.op)}: ${redactText(verdict.message)}` });
+          break;
+        }
+        // Isolate: each op goes back to its key's queue and may travel with at most half as many ops as before,
+        // until the refused ones are alone and dead-lettered.
+        const cap = Math.max(1, Math.ceil(job.items.length / 2));
+        for (const it of current) {
+          it.payload.maxBatchOps = Math.min(it.payload.maxBatchOps, cap);
+          this.scheduler.retry(it, now, false);
+        }
+        break;
+      }
+      case 'config': {
+        // Credentials, permissions or endpoint are wrong: nothing is dead-lettered. This sink stops; one request
+        // goes out every configRetryMs as a probe, and any other answer resumes delivery.
+        const first = this.configProblem === null;
+        s.problem = { endpoint: s.endpoint, status: verdict.status, message: redactText(verdict.message) };
+        for (const it of current) this.scheduler.retry(it, now, false);
+        this.armProbe(s);
+        if (first) this.callback(() => this.options.onConfigProblem?.(s.problem));
+        break;
+      }
+    }
+    this.notifyCapacity();
+  }
+
+  private armProbe(s: SinkState<T>): void {
+    if (s.probeTimer) return;
+    s.probeTimer = this.options.clock.setTimeout(() => {
+      s.probeTimer = null;
+      if (s.problem === null || this.closed) return;
+      s.probeAllowed = true;
+      this.pump();
+      // Nothing to probe with yet (no work waiting): look again later.
+      if (s.probeAllowed) {
+        s.probeAllowed = false;
+        this.armProbe(s);
+      }
+    }, this.options.configRetryMs ?? 30_000);
+  }
+
+  private releaseLeader(s: SinkState<T>, item: Item<T>): void {
+    const key = s.policy.coalesceKeyOf?.(item.payload.op) ?? null;
+    if (key !== null && s.leaders.get(key) === item) s.leaders.delete(key);
+  }
+
+  /** Ends an op with its outcome; the ops that continue its flow, if any, take its place in the key's queue. */
+  private finish(s: SinkState<T>, item: Item<T>, outcome: OpOutcome): void {
+    const followers = item.payload.followers;
+    item.payload.followers = undefined;
+    if (!outcome.delivered) this.callback(() => s.policy.onFailed?.(item.payload.op));
+    let next: readonly Op[] | void = undefined;
+    this.callback(() => {
+      next = this.options.onOutcome(item.payload.ticket, item.payload.op, outcome);
+    });
+    const continuation = next as readonly Op[] | undefined;
+    if (continuation && continuation.length > 0) {
+      let payloads;
+      try {
+        payloads = continuation.map((op) => ({ payload: { op, ticket: item.payload.ticket, maxBatchOps: Infinity }, lane: this.laneFor(op).endpoint }));
+      } catch (err) {
+        this.report(err);
+        payloads = null;
+      }
+      if (payloads) this.scheduler.continueWith(item, payloads);
+      else this.scheduler.complete(item);
+    } else {
+      this.scheduler.complete(item);
+    }
+    if (followers) {
+      for (const f of followers) {
+        if (this.options.isCurrent(f.payload.ticket)) this.finish(s, f, outcome);
+        else this.abandon(f);
+      }
+    }
+    this.notifyCapacity();
+    if (continuation && continuation.length > 0) this.pump();
+  }
+
+  /** Releases an op without an outcome: its record is fetched again. Its followers go back to their queues. */
+  private abandon(item: Item<T>): void {
+    const followers = item.payload.followers;
+    item.payload.followers = undefined;
+    this.scheduler.complete(item);
+    if (followers) {
+      const now = this.options.clock.now();
+      for (const f of followers) {
+        if (this.options.isCurrent(f.payload.ticket)) this.scheduler.retry(f, now, false);
+        else this.abandon(f);
+      }
+    }
+    this.notifyCapacity();
+  }
+
+  private callback(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.options.onError?.(err);
+    } catch {
+      // A failing error reporter must not take the runner down with it.
+    }
+  }
+
+  private notifyCapacity(): void {
+    if (this.capacityWaiters.size === 0) return;
+    const size = this.scheduler.size;
+    for (const w of [...this.capacityWaiters]) if (size < w.below) w.resolve();
+  }
+
+  private isIdle(): boolean {
+    if (this.scheduler.size > 0) return false;
+    for (const s of this.sinks) if (s.requestsInFlight > 0) return false;
+    return true;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+    this.draining = false;
+  }
+}
+
+function describeOp(op: Op): string {
+  switch (op.kind) {
+    case 'track.attributes':
+      return `the attributes object (${Object.keys(op.attributes).length} attributes)`;
+    case 'track.event':
+      return `the event ${JSON.stringify(op.name).slice(0, 80)}`;
+    case 'track.purchase':
+      return 'the purchase object';
+    case 'identity.lookup':
+      return 'the look-up by email';
+    case 'subscription.get':
+      return `the subscription state read of group ${op.groupId}`;
+    case 'subscription.set':
+      return `the subscription change in group ${op.groupId}`;
+  }
+}
