@@ -118,6 +118,7 @@ export class SinkRunner<T> {
   private capacityWaiters = new Set<{ below: number; resolve: () => void }>();
   private pumping = false;
   private pumpAgain = false;
+  private pumpQueued = false;
   private closed = false;
 
   constructor(private readonly options: SinkRunnerOptions<T>) {
@@ -162,7 +163,20 @@ export class SinkRunner<T> {
   push(op: Op, ticket: T, key: string = opKeyOf(op)): void {
     const lane = this.laneFor(op);
     this.scheduler.push(key, { op, ticket, maxBatchOps: Infinity }, lane.endpoint);
-    this.pump();
+    this.schedulePump();
+  }
+
+  /**
+   * Pushes made in one synchronous run (a record's ops, a fetched batch decoded from cached schemas) are
+   * taken by one pump, so a user's consecutive ops can share a request and the walk is paid once.
+   */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   /** Drop queued (not yet sent) ops whose ticket matches; returns how many. */
