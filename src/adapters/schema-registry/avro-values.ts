@@ -4,7 +4,10 @@ type AnyType = avro.Type & { typeName?: string; branchName?: string };
 
 /**
  * avsc wraps ambiguous unions (our `props` maps mix long and double) as `{ long: 5 }`. Mappers want plain
- * values, so decoded values are unwrapped here, guided by the schema.
+ * values, so decoded values are unwrapped here, guided by the schema: this module is the only place that
+ * unwraps union branches, for Avro and for JSON values alike (see `unwrapJsonUnions`). Bytes and fixed
+ * values become base64 strings; a bigint (from a custom long type) becomes a number when that loses nothing,
+ * and stays a bigint otherwise so the mapper rejects the field instead of reading a rounded value.
  */
 export function toPlain(type: avro.Type, value: unknown): unknown {
   const t = type as AnyType;
@@ -38,7 +41,39 @@ export function toPlain(type: avro.Type, value: unknown): unknown {
     return (value as unknown[]).map((v) => toPlain(items, v));
   }
   if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value;
   return value;
+}
+
+/** The branch names of the primitive types a `props` value or a nullable field can take. */
+const AVRO_PRIMITIVE_BRANCHES: ReadonlySet<string> = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'string']);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** `{"string": "x"}` -> `"x"`: a single-key object named after an Avro primitive type is a wrapped union branch. */
+export function unwrapBranch(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  const keys = Object.keys(value);
+  return keys.length === 1 && AVRO_PRIMITIVE_BRANCHES.has(keys[0]!) ? value[keys[0]!] : value;
+}
+
+/**
+ * JSON values carry no schema, but producers using Avro's JSON encoding write nullable fields as
+ * `{"string": "x"}` and `props` values as `{"long": 5}`. Every topic's fields are scalars or `props` maps
+ * (topics.md), so a branch is unwrapped at those two depths: each field, and each entry of an object-valued
+ * field. Objects are rebuilt with Object.fromEntries so a `__proto__` key stays data.
+ */
+export function unwrapJsonUnions(value: unknown): unknown {
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(
+    Object.keys(value).map((field) => {
+      const fieldValue = unwrapBranch(value[field]);
+      if (!isPlainObject(fieldValue)) return [field, fieldValue];
+      return [field, Object.fromEntries(Object.keys(fieldValue).map((key) => [key, unwrapBranch(fieldValue[key])]))];
+    }),
+  );
 }
 
 /** The inverse, for producers of sample data: wraps plain values into the union branch avsc expects. */
