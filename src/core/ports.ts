@@ -117,9 +117,6 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): { cancel(): void };
 }
 
-/** @deprecated the record before decoding is a {@link RawRecord}. */
-export type DecodedRecord = RawRecord;
-
 /** Minimal structured logger the pipeline writes to (pino in production). Never given personal data. */
 export interface PipelineLog {
   info(fields: object, msg: string): void;

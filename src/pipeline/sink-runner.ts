@@ -22,7 +22,6 @@ export interface ConfigProblem {
 /** One sink and the resources it may use. */
 export interface SinkSetup {
   // Policies are contravariant in their op type; the runner hands each only ops of its kinds.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly policy: SinkPolicy<any>;
   /** The rate budget of the sink's Braze endpoint group, for the whole workspace. */
   readonly rate: { readonly limit: number; readonly windowMs: number };

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { DecodedRecord } from '../../core/ports.js';
+import type { RawRecord } from '../../core/ports.js';
 
 export interface KafkaSourceOptions {
   readonly groupId: string;
@@ -19,7 +19,7 @@ export interface SourceBatchControl {
 }
 
 export interface SourceHandlers {
-  onBatch(topic: string, partition: number, records: DecodedRecord[], control: SourceBatchControl, highWatermark: string): Promise<void>;
+  onBatch(topic: string, partition: number, records: RawRecord[], control: SourceBatchControl, highWatermark: string): Promise<void>;
   /** A new generation's assignment (after every rebalance). */
   onAssignment(assignment: Record<string, number[]>): void;
   /** The group started rebalancing: a chance to commit what is done while the old generation still may. */
@@ -85,7 +85,7 @@ export class KafkaSource {
         const { batch } = payload;
         const generation = this.generation;
         const current = () => generation === this.generation;
-        const records: DecodedRecord[] = batch.messages.map((m) => ({
+        const records: RawRecord[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
           offset: m.offset,

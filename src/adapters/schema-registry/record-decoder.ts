@@ -1,15 +1,13 @@
 import avro from 'avsc';
 import { TributaryError } from '../../core/errors.js';
-import type { DecodedRecord } from '../../core/ports.js';
+import type { DecodeResult, RawRecord } from '../../core/ports.js';
 import { toPlain, unwrapJsonUnions } from './avro-values.js';
 import { DECODE_ERROR_CODES as CODES, type DecodeErrorCode } from './decode-error-codes.js';
 import { getFromRegistry } from './registry-http.js';
 
 export { DECODE_ERROR_CODES, type DecodeErrorCode } from './decode-error-codes.js';
 
-export type DecodeResult =
-  | { readonly ok: true; readonly value: unknown; readonly format: 'avro' | 'json' }
-  | { readonly ok: false; readonly code: DecodeErrorCode; readonly detail: string };
+export type { DecodeResult } from '../../core/ports.js';
 
 export interface RecordDecoderOptions {
   /** Schema Registry base URL; null: Avro values are dead-lettered with `schema_registry_disabled`. */
@@ -78,7 +76,7 @@ export class RecordDecoder {
     this.now = options.now ?? Date.now;
   }
 
-  decode(record: DecodedRecord): DecodeResult | Promise<DecodeResult> {
+  decode(record: RawRecord): DecodeResult | Promise<DecodeResult> {
     const value = record.value;
     if (value === null || value.length === 0) return failure(CODES.emptyValue, 'the record has no value (tombstone or empty)');
     if (value[0] === 0) {

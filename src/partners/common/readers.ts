@@ -1,10 +1,10 @@
 import { MappingError, MAPPING_ERROR_CODES as CODES } from './mapping-error.js';
 
 /**
- * Readers for decoded record values. A value arrives either from JSON or from Avro (avsc), so the readers
- * accept both shapes: union branches wrapped as `{"long": 5}`, timestamps as numbers, numeric strings,
- * ISO-8601 strings, Dates or bigints. They throw MappingError, which `guardMapper` turns into `invalid`;
- * error details name the field and never quote its value.
+ * Readers for decoded record values. The record decoder hands out plain values for Avro and JSON alike
+ * (union branches already unwrapped there, in adapters/schema-registry/avro-values.ts), so the readers accept
+ * plain shapes only: timestamps as numbers, numeric strings, ISO-8601 strings, Dates or bigints. They throw
+ * MappingError, which `guardMapper` turns into `invalid`; error details name the field and never quote its value.
  */
 
 /** A decoded record: the fields of one topic's value. */
@@ -13,12 +13,6 @@ export type InputRecord = Readonly<Record<string, unknown>>;
 /** A value of a `props` map (topics.md): `map<null | boolean | long | double | string>`. */
 export type PropValue = null | boolean | number | string;
 export type Props = Readonly<Record<string, PropValue>>;
-
-// avsc wraps an ambiguous union such as ["null","boolean","long","double","string"] as {"long": 5} even with
-// its default `wrapUnions: 'auto'` (and refuses to decode that schema with `wrapUnions: false`).
-const AVRO_PRIMITIVE_BRANCHES: ReadonlySet<string> = new Set([
-  'null', 'boolean', 'int', 'long', 'float', 'double', 'string',
-]);
 
 /** Longest field-name fragment quoted in an error detail: names are partner-chosen, keep details short. */
 const MAX_NAME_IN_DETAIL = 64;
@@ -33,14 +27,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `{"string": "x"}` -> `"x"`: a single-key object whose key is an Avro primitive type name is a wrapped union branch. */
-export function unwrapAvroUnion(value: unknown): unknown {
-  if (!isObject(value) || value instanceof Date) return value;
-  const keys = Object.keys(value);
-  if (keys.length === 1 && AVRO_PRIMITIVE_BRANCHES.has(keys[0])) return value[keys[0]];
-  return value;
-}
-
 /** The record itself: any non-array object (avsc decodes records into class instances, JSON into plain objects). */
 export function readRecord(value: unknown): InputRecord {
   if (!isObject(value) || value instanceof Date) {
@@ -50,7 +36,7 @@ export function readRecord(value: unknown): InputRecord {
 }
 
 function fieldOf(record: InputRecord, field: string): unknown {
-  return Object.hasOwn(record, field) ? unwrapAvroUnion(record[field]) : undefined;
+  return Object.hasOwn(record, field) ? record[field] : undefined;
 }
 
 function isBlank(value: string): boolean {
@@ -178,8 +164,8 @@ export function readTimestamp(record: InputRecord, field: string): string {
 }
 
 /**
- * A `props` map. Absent or null reads as empty (the Avro default is `{}`). Values must be scalars; Avro-wrapped
- * branches are unwrapped, bigints become numbers. Built with Object.fromEntries so a `__proto__` key stays data.
+ * A `props` map. Absent or null reads as empty (the Avro default is `{}`). Values must be scalars; bigints
+ * become numbers. Built with Object.fromEntries so a `__proto__` key stays data.
  */
 export function readProps(record: InputRecord, field: string): Props {
   const value = fieldOf(record, field);
@@ -188,7 +174,7 @@ export function readProps(record: InputRecord, field: string): Props {
     throw new MappingError(CODES.invalidField, `field ${field} must be a map of scalar values`);
   }
   const entries = Object.keys(value).map((key): [string, PropValue] => {
-    const item = unwrapAvroUnion(value[key]);
+    const item = value[key];
     if (item === null || typeof item === 'boolean' || typeof item === 'string') return [key, item];
     const asNumber = toFiniteNumber(item);
     if (asNumber === undefined) {

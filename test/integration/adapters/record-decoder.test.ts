@@ -7,9 +7,9 @@ import { RecordDecoder } from '../../../src/adapters/schema-registry/record-deco
 import { encodeAvro, publishSchemas, readTopicSchemas } from '../../../src/adapters/schema-registry/schema-publisher.js';
 import { SCHEMAS_DIR } from '../../../src/cli/demo-stack.js';
 import { startSchemaRegistry, type SchemaRegistrySandbox } from '../../../src/sandbox/schema-registry/index.js';
-import type { DecodedRecord } from '../../../src/core/ports.js';
+import type { RawRecord } from '../../../src/core/ports.js';
 
-const record = (value: Buffer | null): DecodedRecord => ({ topic: 't', partition: 0, offset: '0', key: null, value, headers: {}, timestampMs: 0 });
+const record = (value: Buffer | null): RawRecord => ({ topic: 't', partition: 0, offset: '0', key: null, value, headers: {}, timestampMs: 0 });
 
 let registry: SchemaRegistrySandbox | null = null;
 let server: Server | null = null;

@@ -3,14 +3,14 @@ import { PipelineEngine, type BatchControl } from '../../../src/pipeline/engine.
 import { NOOP_OBSERVER } from '../../../src/core/ports.js';
 import { systemClock } from '../../../src/adapters/system-clock.js';
 import { topicHandler } from '../../../src/partners/index.js';
-import type { DeadLetter, DecodedRecord } from '../../../src/core/ports.js';
+import type { DeadLetter, RawRecord } from '../../../src/core/ports.js';
 import { RecordDecoder } from '../../../src/adapters/schema-registry/record-decoder.js';
 import { FakeBrazeTransport } from '../../helpers/fake-braze.js';
 
 const TOPIC = 'actioniq.audience-membership';
 const EVENTS = 'actioniq.events';
 
-function membership(offset: number, user: string | null, member: boolean, audience = '7'): DecodedRecord {
+function membership(offset: number, user: string | null, member: boolean, audience = '7'): RawRecord {
   return {
     topic: TOPIC,
     partition: 0,
@@ -22,7 +22,7 @@ function membership(offset: number, user: string | null, member: boolean, audien
   };
 }
 
-function event(offset: number, user: string, name: string): DecodedRecord {
+function event(offset: number, user: string, name: string): RawRecord {
   return {
     topic: EVENTS,
     partition: 0,
@@ -213,8 +213,8 @@ describe('PipelineEngine', () => {
   it('dead-letters undecodable and unmappable records with their reasons and never stops', async () => {
     const braze = new FakeBrazeTransport();
     const { engine, control, letters } = setup(braze);
-    const garbage: DecodedRecord = { ...membership(0, 'x', true), value: Buffer.from([0xff, 0xfe, 0x01]) };
-    const badJson: DecodedRecord = { ...membership(1, 'x', true), value: Buffer.from('{"audience_id": ') };
+    const garbage: RawRecord = { ...membership(0, 'x', true), value: Buffer.from([0xff, 0xfe, 0x01]) };
+    const badJson: RawRecord = { ...membership(1, 'x', true), value: Buffer.from('{"audience_id": ') };
     const noId = membership(2, null, true);
     await engine.handleBatch(TOPIC, 0, [garbage, badJson, noId, membership(3, 'fine', true)], control);
     await until(() => letters.length === 3 && engine.opsInFlight === 0);

@@ -20,11 +20,6 @@ describe('mapAudienceMembership', () => {
     });
   });
 
-  it('reads values decoded from Avro with wrapped unions', () => {
-    const result = mapAudienceMembership({ ...membership, external_id: { string: 'user-123' } }, options);
-    expect(result).toEqual(mapAudienceMembership(membership, options));
-  });
-
   it('rejects an attribute name longer than Braze allows', () => {
     expect(mapAudienceMembership({ ...membership, audience_id: 'a'.repeat(250) }, options)).toMatchObject({
       type: 'invalid', code: 'braze_limit',
@@ -41,8 +36,8 @@ describe('mapAudienceMembership', () => {
 describe('mapUserAttributes', () => {
   const record = { external_id: 'user-123', updated_at: '2024-05-01T10:00:00Z' };
 
-  it('writes Avro-wrapped attribute values as plain values', () => {
-    expect(mapUserAttributes({ ...record, attributes: { tier: { string: 'gold' }, ltv: { double: 10.5 }, orders: { long: 3 } } }, options))
+  it('writes the attribute values as given', () => {
+    expect(mapUserAttributes({ ...record, attributes: { tier: 'gold', ltv: 10.5, orders: 3 } }, options))
       .toEqual({
         type: 'ops',
         ops: [{ kind: 'track.attributes', user: { external_id: 'user-123' }, attributes: { tier: 'gold', ltv: 10.5, orders: 3 } }],

@@ -7,7 +7,6 @@ describe('userFromIds', () => {
     expect(userFromIds({ external_id: 'u1', braze_id: 'b1' })).toEqual({ external_id: 'u1' });
     expect(userFromIds({ braze_id: 'b1' })).toEqual({ braze_id: 'b1' });
     expect(userFromIds({ external_id: '', braze_id: 'b1' })).toEqual({ braze_id: 'b1' });
-    expect(userFromIds({ external_id: { string: 'u1' } })).toEqual({ external_id: 'u1' });
   });
 
   it('fails with no_identifier when neither is present, even with an email', () => {

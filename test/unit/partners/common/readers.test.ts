@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MappingError } from '../../../../src/partners/common/mapping-error.js';
 import {
   nameForDetail, readBoolean, readEnum, readOptionalNumber, readOptionalString, readProps, readRecord, readString,
-  readTimestamp, unwrapAvroUnion,
+  readTimestamp,
 } from '../../../../src/partners/common/readers.js';
 
 function failure(read: () => unknown): { code: string; detail: string } {
@@ -15,26 +15,6 @@ function failure(read: () => unknown): { code: string; detail: string } {
   throw new Error('expected the read to fail');
 }
 
-describe('unwrapAvroUnion', () => {
-  it('unwraps a single-key object named after an Avro primitive type', () => {
-    expect(unwrapAvroUnion({ string: 'x' })).toBe('x');
-    expect(unwrapAvroUnion({ long: 5 })).toBe(5);
-    expect(unwrapAvroUnion({ double: 1.5 })).toBe(1.5);
-    expect(unwrapAvroUnion({ boolean: false })).toBe(false);
-    expect(unwrapAvroUnion({ int: 3 })).toBe(3);
-    expect(unwrapAvroUnion({ float: 0.5 })).toBe(0.5);
-  });
-
-  it('leaves other values alone', () => {
-    const twoKeys = { string: 'x', long: 1 };
-    expect(unwrapAvroUnion(twoKeys)).toBe(twoKeys);
-    const named = { 'io.tributary.Other': 'x' };
-    expect(unwrapAvroUnion(named)).toBe(named);
-    expect(unwrapAvroUnion('x')).toBe('x');
-    expect(unwrapAvroUnion(null)).toBeNull();
-  });
-});
-
 describe('readRecord', () => {
   it('accepts objects and rejects everything else as invalid_record', () => {
     expect(readRecord({ a: 1 })).toEqual({ a: 1 });
@@ -45,9 +25,16 @@ describe('readRecord', () => {
 });
 
 describe('readString', () => {
-  it('reads a string, unwrapping an Avro union branch', () => {
+  it('reads a string', () => {
     expect(readString({ a: 'x' }, 'a')).toBe('x');
-    expect(readString({ a: { string: 'x' } }, 'a')).toBe('x');
+  });
+
+  it('takes values as plain as the record decoder makes them: a wrapped union branch is not a string', () => {
+    // Union branches are unwrapped once, by the decoder (test/unit/adapters/schema-registry/avro-values.test.ts).
+    expect(failure(() => readString({ a: { string: 'x' } }, 'a')).code).toBe('invalid_field');
+    expect(failure(() => readOptionalNumber({ a: { double: 2.5 } }, 'a')).code).toBe('invalid_field');
+    expect(failure(() => readTimestamp({ a: { long: 1714557600000 } }, 'a')).code).toBe('invalid_field');
+    expect(failure(() => readProps({ p: { a: { long: 5 } } }, 'p')).code).toBe('invalid_field');
   });
 
   it('reports a missing, null or blank value as missing_field and another type as invalid_field', () => {
@@ -67,7 +54,7 @@ describe('readOptionalString', () => {
     expect(readOptionalString({}, 'a')).toBeUndefined();
     expect(readOptionalString({ a: null }, 'a')).toBeUndefined();
     expect(readOptionalString({ a: '' }, 'a')).toBeUndefined();
-    expect(readOptionalString({ a: { string: 'x' } }, 'a')).toBe('x');
+    expect(readOptionalString({ a: 'x' }, 'a')).toBe('x');
   });
 
   it('rejects a value of another type', () => {
@@ -81,7 +68,6 @@ describe('readBoolean and readOptionalNumber', () => {
     expect(failure(() => readBoolean({ a: 'true' }, 'a')).code).toBe('invalid_field');
     expect(failure(() => readBoolean({ a: 0 }, 'a')).code).toBe('invalid_field');
     expect(readOptionalNumber({ a: 2.5 }, 'a')).toBe(2.5);
-    expect(readOptionalNumber({ a: { double: 2.5 } }, 'a')).toBe(2.5);
     expect(readOptionalNumber({ a: 7n }, 'a')).toBe(7);
     expect(readOptionalNumber({}, 'a')).toBeUndefined();
     for (const bad of ['2.5', Number.NaN, Number.POSITIVE_INFINITY, 2n ** 64n]) {
@@ -108,7 +94,6 @@ describe('readTimestamp', () => {
     expect(at('1714557600000')).toBe('2024-05-01T10:00:00.000Z');
     expect(at(1714557600000n)).toBe('2024-05-01T10:00:00.000Z');
     expect(at(new Date(1714557600000))).toBe('2024-05-01T10:00:00.000Z');
-    expect(at({ long: 1714557600000 })).toBe('2024-05-01T10:00:00.000Z');
     expect(at(0)).toBe('1970-01-01T00:00:00.000Z');
   });
 
@@ -139,8 +124,8 @@ describe('readProps', () => {
     expect(readProps({ p: null }, 'p')).toEqual({});
   });
 
-  it('unwraps Avro union branches and turns bigints into numbers', () => {
-    expect(readProps({ p: { a: { long: 5 }, b: { double: 1.5 }, c: { string: 'x' }, d: null, e: { boolean: true }, f: 3n } }, 'p'))
+  it('reads scalar values and turns bigints into numbers', () => {
+    expect(readProps({ p: { a: 5, b: 1.5, c: 'x', d: null, e: true, f: 3n } }, 'p'))
       .toEqual({ a: 5, b: 1.5, c: 'x', d: null, e: true, f: 3 });
   });
 

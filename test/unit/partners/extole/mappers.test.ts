@@ -53,9 +53,9 @@ describe('mapExtoleEvent for program events', () => {
     });
   });
 
-  it('accepts Avro-wrapped extras', () => {
+  it('passes the extras on as event properties', () => {
     const result = mapExtoleEvent({
-      ...base, kind: 'program_event', name: 'extole_converted', properties: { order_total: { double: 9.5 } },
+      ...base, kind: 'program_event', name: 'extole_converted', properties: { order_total: 9.5 },
     }, defaults);
     expect(result.type === 'ops' && result.ops[1]).toMatchObject({ properties: { order_total: 9.5, partner: 'Extole' } });
   });

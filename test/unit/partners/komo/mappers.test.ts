@@ -34,7 +34,7 @@ describe('mapKomoSubmission', () => {
 
   it('drops an over-long free-text answer but keeps the rest of the submission', () => {
     const result = mapKomoSubmission({
-      ...submission, hub_id: 'hub-email', email: 'a@example.com', fields: { note: 'n'.repeat(300), score: { long: 7 } },
+      ...submission, hub_id: 'hub-email', email: 'a@example.com', fields: { note: 'n'.repeat(300), score: 7 },
     }, options);
     expect(result.type === 'ops' && result.ops[0]).toMatchObject({ attributes: { email: 'a@example.com', komo_score: 7 } });
     expect(result.type === 'ops' && result.ops[0]).not.toHaveProperty('attributes.komo_note');
