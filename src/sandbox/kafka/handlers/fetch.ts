@@ -2,6 +2,7 @@ import { type Reader, Writer } from '../codec.js';
 import type { Broker } from '../broker.js';
 import type { PartitionLog } from '../partition-log.js';
 import { ErrorCode } from '../protocol.js';
+import { batchCodec, ZSTD_CODEC } from '../record-batch.js';
 import type { Handler, ResponseBody } from './types.js';
 
 interface FetchPartition {
@@ -91,9 +92,20 @@ function collect(broker: Broker, req: FetchRequest): Answer {
       const remaining = Math.max(0, responseMaxBytes - bytes);
       const limit = Math.min(Math.max(0, p.maxBytes), remaining);
       const firstLimit = bytes === 0 ? Number.POSITIVE_INFINITY : remaining;
-      const read = log.read(p.fetchOffset, limit, firstLimit);
-      bytes += read.bytes;
-      return { partition: p.partition, errorCode: ErrorCode.NONE, highWatermark, logStartOffset, batches: read.batches, bytes: read.bytes };
+      let { batches, bytes: partitionBytes } = log.read(p.fetchOffset, limit, firstLimit);
+      // Before v10 a client may not know zstd (KIP-110): it gets the batches before the first zstd
+      // one, and UNSUPPORTED_COMPRESSION_TYPE once that batch is the next to read.
+      const zstdAt = req.version < 10 ? batches.findIndex((b) => batchCodec(b) === ZSTD_CODEC) : -1;
+      if (zstdAt === 0) {
+        hasError = true;
+        return { partition: p.partition, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, highWatermark, logStartOffset, batches: [], bytes: 0 };
+      }
+      if (zstdAt > 0) {
+        batches = batches.slice(0, zstdAt);
+        partitionBytes = batches.reduce((sum, b) => sum + b.length, 0);
+      }
+      bytes += partitionBytes;
+      return { partition: p.partition, errorCode: ErrorCode.NONE, highWatermark, logStartOffset, batches, bytes: partitionBytes };
     });
     return { name: t.name, partitions };
   });

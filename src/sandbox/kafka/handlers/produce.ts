@@ -1,6 +1,6 @@
 import { Writer } from '../codec.js';
 import { ErrorCode } from '../protocol.js';
-import { InvalidBatchError, splitRecordSet } from '../record-batch.js';
+import { InvalidBatchError, splitRecordSet, ZSTD_CODEC } from '../record-batch.js';
 import type { Handler } from './types.js';
 
 interface PartitionResult {
@@ -12,7 +12,7 @@ interface PartitionResult {
 
 /**
  * Produce 3-7 (RecordBatch v2 only). The requests of these versions are identical; the v5+ answer
- * adds the log start offset. Batches are stored as sent, with only the base offset rewritten;
+ * adds the log start offset, and zstd batches need v7. Batches are stored as sent, with only the base offset rewritten;
  * nothing is decompressed or re-encoded. acks=0 gets no response at all.
  */
 export const handleProduce: Handler = (broker, body, ctx) => {
@@ -40,6 +40,10 @@ export const handleProduce: Handler = (broker, body, ctx) => {
         broker.log(`kafka-sandbox: produce to ${t.name}/${p.partition} rejected: ${err.message}`);
         const errorCode = err.unsupportedMagic ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.CORRUPT_MESSAGE;
         return { partition: p.partition, errorCode, baseOffset: -1, logStartOffset: -1 };
+      }
+      // Kafka accepts zstd from Produce v7 (KIP-110) and refuses it before.
+      if (ctx.apiVersion < 7 && batches.some((b) => (b.header.attributes & 0x07) === ZSTD_CODEC)) {
+        return { partition: p.partition, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, baseOffset: -1, logStartOffset: -1 };
       }
       let firstOffset = -1;
       let appended = false;

@@ -99,6 +99,48 @@ describe('kafka sandbox raw requests at old and new versions', () => {
     end(incremental);
   });
 
+  it('takes zstd batches from Produce 7 only and serves them from Fetch 10 only (KIP-110)', async () => {
+    const topic = uniqueName('raw-z');
+    const zstd = buildRecordBatch({ records: [{ key: null, value: 'z' }] });
+    zstd.writeInt16BE(4, 21); // attributes: codec 4 = zstd (the broker never decompresses)
+    const refused = await c.request(ApiKey.Produce, 6, produceBody(topic, 0, zstd));
+    expect([refused.int32(), refused.string(), refused.int32(), refused.int32(), refused.int16(), refused.int64(), refused.int64(), refused.int64(), refused.int32()])
+      .toEqual([1, topic, 1, 0, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, -1, -1, -1, 0]);
+    end(refused);
+    await produce(7, topic, 'plain'); // offset 0, uncompressed
+    const taken = await c.request(ApiKey.Produce, 7, produceBody(topic, 0, zstd));
+    expect([taken.int32(), taken.string(), taken.int32(), taken.int32(), taken.int16(), taken.int64()]).toEqual([1, topic, 1, 0, 0, 1]);
+
+    const fetchAt = async (version: number, offset: number): Promise<{ errorCode: number; bytes: number }> => {
+      const body = new Writer().int32(-1).int32(0).int32(1).int32(1 << 20).int8(0);
+      if (version >= 7) body.int32(0).int32(-1);
+      body.int32(1).string(topic).int32(1).int32(0);
+      if (version >= 9) body.int32(-1);
+      body.int64(offset);
+      if (version >= 5) body.int64(-1);
+      body.int32(1 << 20);
+      if (version >= 7) body.int32(0);
+      const r = await ask(ApiKey.Fetch, version, body);
+      r.int32();
+      if (version >= 7) expect([r.int16(), r.int32()]).toEqual([0, 0]);
+      expect([r.int32(), r.string(), r.int32(), r.int32()]).toEqual([1, topic, 1, 0]);
+      const errorCode = r.int16();
+      r.int64(); // high watermark
+      r.int64(); // last stable offset
+      if (version >= 5) r.int64(); // log start offset
+      expect(r.int32()).toBe(0); // aborted transactions
+      const bytes = r.bytes().length;
+      end(r);
+      return { errorCode, bytes };
+    };
+    const plainLength = buildRecordBatch({ records: [{ key: null, value: 'plain' }] }).length;
+    // Fetch 9 gets the batches before the zstd one, and an error once that is the next.
+    expect(await fetchAt(9, 0)).toEqual({ errorCode: 0, bytes: plainLength });
+    expect(await fetchAt(9, 1)).toEqual({ errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, bytes: 0 });
+    expect(await fetchAt(10, 0)).toEqual({ errorCode: 0, bytes: plainLength + zstd.length });
+    expect(await fetchAt(10, 1)).toEqual({ errorCode: 0, bytes: zstd.length });
+  });
+
   it('ListOffsets 1 and 3: v3 has the isolation level and the throttle time', async () => {
     const topic = uniqueName('raw-lo');
     await produce(3, topic, 'a');
