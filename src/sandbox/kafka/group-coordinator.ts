@@ -21,6 +21,11 @@ export interface JoinRequest {
   readonly protocols: readonly ProtocolOffer[];
   readonly clientId: string;
   readonly clientHost: string;
+  /**
+   * JoinGroup v4+ (KIP-394): a join with an empty member id is answered MEMBER_ID_REQUIRED with a
+   * new id, and only the rejoin with that id makes the client a member.
+   */
+  readonly requireKnownMemberId?: boolean;
 }
 
 export interface JoinResult {
@@ -87,6 +92,8 @@ class Group {
   leaderId = '';
   readonly members = new Map<string, Member>();
   rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Member ids handed out with MEMBER_ID_REQUIRED, each expiring if its rejoin never comes. */
+  readonly pending = new Map<string, NodeJS.Timeout>();
   /** topic -> partition -> committed offset */
   readonly offsets = new Map<string, Map<number, CommittedOffset>>();
 
@@ -107,6 +114,11 @@ export class GroupCoordinator {
 
   constructor(private readonly options: CoordinatorOptions) {}
 
+  /** After close() every request is answered COORDINATOR_NOT_AVAILABLE. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   // ---- membership ---------------------------------------------------------------------------
 
   join(req: JoinRequest): JoinResult | Promise<JoinResult> {
@@ -116,7 +128,8 @@ export class GroupCoordinator {
       return joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId);
     }
     const existing = this.groups.get(req.groupId);
-    if (req.memberId !== '' && (existing === undefined || !existing.members.has(req.memberId))) {
+    const pendingRejoin = req.memberId !== '' && existing?.pending.has(req.memberId) === true;
+    if (req.memberId !== '' && !pendingRejoin && (existing === undefined || !existing.members.has(req.memberId))) {
       return joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId);
     }
     const group = existing ?? this.createGroup(req.groupId);
@@ -131,10 +144,17 @@ export class GroupCoordinator {
       }
     }
 
+    if (req.memberId === '' && req.requireKnownMemberId === true) {
+      const memberId = `${req.clientId}-${randomUUID()}`;
+      this.addPending(group, memberId, req.sessionTimeoutMs);
+      return joinError(ErrorCode.MEMBER_ID_REQUIRED, memberId);
+    }
+
     let member = group.members.get(req.memberId);
     if (member === undefined) {
+      if (pendingRejoin) this.removePending(group, req.memberId);
       member = {
-        memberId: `${req.clientId}-${randomUUID()}`,
+        memberId: pendingRejoin ? req.memberId : `${req.clientId}-${randomUUID()}`,
         clientId: req.clientId,
         clientHost: req.clientHost,
         sessionTimeoutMs: req.sessionTimeoutMs,
@@ -222,6 +242,12 @@ export class GroupCoordinator {
   leave(groupId: string, memberId: string): number {
     if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const group = this.groups.get(groupId);
+    if (group !== undefined && group.pending.has(memberId)) {
+      this.removePending(group, memberId);
+      this.options.log(`kafka-sandbox: group ${group.groupId}: pending ${memberId} left the group`);
+      this.maybeCompleteJoin(group);
+      return ErrorCode.NONE;
+    }
     const member = group?.members.get(memberId);
     if (group === undefined || member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     this.removeMember(group, member, 'left the group');
@@ -303,6 +329,8 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    for (const timer of group.pending.values()) clearTimeout(timer);
+    group.pending.clear();
     this.groups.delete(groupId);
     this.options.onOffsetsChanged();
     return ErrorCode.NONE;
@@ -344,6 +372,8 @@ export class GroupCoordinator {
     for (const group of this.groups.values()) {
       if (group.rebalanceTimer !== null) clearTimeout(group.rebalanceTimer);
       group.rebalanceTimer = null;
+      for (const timer of group.pending.values()) clearTimeout(timer);
+      group.pending.clear();
       for (const m of group.members.values()) {
         this.stopSession(m);
         const join = m.joinWaiter;
@@ -384,8 +414,31 @@ export class GroupCoordinator {
     group.rebalanceTimer.unref();
   }
 
+  /**
+   * A pending member is expected to rejoin at once; like Kafka, the rebalance waits for it (or for
+   * its expiry, or the rebalance timeout), so that members starting together share a generation.
+   */
+  private addPending(group: Group, memberId: string, sessionTimeoutMs: number): void {
+    const timer = setTimeout(() => this.safely('pending member expiry', () => {
+      if (group.pending.get(memberId) !== timer) return;
+      group.pending.delete(memberId);
+      this.options.log(`kafka-sandbox: group ${group.groupId}: pending ${memberId} did not rejoin within ${sessionTimeoutMs} ms`);
+      this.maybeCompleteJoin(group);
+    }), sessionTimeoutMs);
+    timer.unref();
+    group.pending.set(memberId, timer);
+    this.options.log(`kafka-sandbox: group ${group.groupId}: ${memberId} must rejoin with its new member id`);
+  }
+
+  private removePending(group: Group, memberId: string): void {
+    const timer = group.pending.get(memberId);
+    if (timer !== undefined) clearTimeout(timer);
+    group.pending.delete(memberId);
+  }
+
   private maybeCompleteJoin(group: Group): void {
     if (group.state !== 'PreparingRebalance') return;
+    if (group.pending.size > 0) return;
     for (const m of group.members.values()) if (m.joinWaiter === null) return;
     this.completeJoin(group);
   }

@@ -36,24 +36,24 @@ export interface VersionRange {
  * which the sandbox does not store, so they are not offered.
  */
 export const SUPPORTED_VERSIONS: readonly VersionRange[] = [
-  { apiKey: ApiKey.Produce, name: 'Produce', minVersion: 3, maxVersion: 3 },
-  { apiKey: ApiKey.Fetch, name: 'Fetch', minVersion: 4, maxVersion: 4 },
-  { apiKey: ApiKey.ListOffsets, name: 'ListOffsets', minVersion: 0, maxVersion: 2 },
-  { apiKey: ApiKey.Metadata, name: 'Metadata', minVersion: 0, maxVersion: 4 },
-  { apiKey: ApiKey.OffsetCommit, name: 'OffsetCommit', minVersion: 0, maxVersion: 3 },
-  { apiKey: ApiKey.OffsetFetch, name: 'OffsetFetch', minVersion: 1, maxVersion: 3 },
-  { apiKey: ApiKey.FindCoordinator, name: 'FindCoordinator', minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.JoinGroup, name: 'JoinGroup', minVersion: 0, maxVersion: 2 },
-  { apiKey: ApiKey.Heartbeat, name: 'Heartbeat', minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.LeaveGroup, name: 'LeaveGroup', minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.SyncGroup, name: 'SyncGroup', minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.DescribeGroups, name: 'DescribeGroups', minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.ListGroups, name: 'ListGroups', minVersion: 0, maxVersion: 1 },
+  { apiKey: ApiKey.Produce, name: 'Produce', minVersion: 3, maxVersion: 7 },
+  { apiKey: ApiKey.Fetch, name: 'Fetch', minVersion: 4, maxVersion: 11 },
+  { apiKey: ApiKey.ListOffsets, name: 'ListOffsets', minVersion: 0, maxVersion: 3 },
+  { apiKey: ApiKey.Metadata, name: 'Metadata', minVersion: 0, maxVersion: 6 },
+  { apiKey: ApiKey.OffsetCommit, name: 'OffsetCommit', minVersion: 0, maxVersion: 5 },
+  { apiKey: ApiKey.OffsetFetch, name: 'OffsetFetch', minVersion: 1, maxVersion: 4 },
+  { apiKey: ApiKey.FindCoordinator, name: 'FindCoordinator', minVersion: 0, maxVersion: 2 },
+  { apiKey: ApiKey.JoinGroup, name: 'JoinGroup', minVersion: 0, maxVersion: 5 },
+  { apiKey: ApiKey.Heartbeat, name: 'Heartbeat', minVersion: 0, maxVersion: 3 },
+  { apiKey: ApiKey.LeaveGroup, name: 'LeaveGroup', minVersion: 0, maxVersion: 3 },
+  { apiKey: ApiKey.SyncGroup, name: 'SyncGroup', minVersion: 0, maxVersion: 3 },
+  { apiKey: ApiKey.DescribeGroups, name: 'DescribeGroups', minVersion: 0, maxVersion: 2 },
+  { apiKey: ApiKey.ListGroups, name: 'ListGroups', minVersion: 0, maxVersion: 2 },
   { apiKey: ApiKey.ApiVersions, name: 'ApiVersions', minVersion: 0, maxVersion: 2 },
-  { apiKey: ApiKey.CreateTopics, name: 'CreateTopics', minVersion: 0, maxVersion: 2 },
+  { apiKey: ApiKey.CreateTopics, name: 'CreateTopics', minVersion: 0, maxVersion: 3 },
   { apiKey: ApiKey.DeleteTopics, name: 'DeleteTopics', minVersion: 0, maxVersion: 1 },
-  { apiKey: ApiKey.InitProducerId, name: 'InitProducerId', minVersion: 0, maxVersion: 0 },
-  { apiKey: ApiKey.DeleteGroups, name: 'DeleteGroups', minVersion: 0, maxVersion: 0 },
+  { apiKey: ApiKey.InitProducerId, name: 'InitProducerId', minVersion: 0, maxVersion: 1 },
+  { apiKey: ApiKey.DeleteGroups, name: 'DeleteGroups', minVersion: 0, maxVersion: 1 },
 ];
 
 const RANGES = new Map(SUPPORTED_VERSIONS.map((r) => [r.apiKey, r]));
@@ -91,6 +91,9 @@ export const ErrorCode = {
   INVALID_PRODUCER_EPOCH: 47,
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  MEMBER_ID_REQUIRED: 79,
 } as const;
 
 export const NODE_ID = 0;

@@ -20,6 +20,14 @@ const CODEC_NONE = 0;
 const CODEC_GZIP = 1;
 const TIMESTAMP_TYPE_BIT = 0x08;
 
+/** The codec number of zstd in the attribute bits 0-2. */
+export const ZSTD_CODEC = 4;
+
+/** The compression codec of a stored batch (attribute bits 0-2), read from its bytes. */
+export function batchCodec(batch: Buffer): number {
+  return batch.readInt16BE(ATTRIBUTES_OFFSET) & 0x07;
+}
+
 export interface BatchHeader {
   readonly sizeBytes: number;
   readonly attributes: number;

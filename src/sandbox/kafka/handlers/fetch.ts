@@ -2,6 +2,7 @@ import { type Reader, Writer } from '../codec.js';
 import type { Broker } from '../broker.js';
 import type { PartitionLog } from '../partition-log.js';
 import { ErrorCode } from '../protocol.js';
+import { batchCodec, ZSTD_CODEC } from '../record-batch.js';
 import type { Handler, ResponseBody } from './types.js';
 
 interface FetchPartition {
@@ -11,6 +12,9 @@ interface FetchPartition {
 }
 
 interface FetchRequest {
+  readonly version: number;
+  /** v7+: an incremental fetch in a session, which this broker never creates. */
+  readonly incremental: boolean;
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytes: number;
@@ -21,6 +25,7 @@ interface PartitionAnswer {
   readonly partition: number;
   readonly errorCode: number;
   readonly highWatermark: number;
+  readonly logStartOffset: number;
   readonly batches: Buffer[];
   readonly bytes: number;
 }
@@ -31,17 +36,33 @@ interface Answer {
   readonly hasError: boolean;
 }
 
-function parse(body: Reader): FetchRequest {
+/** The 7+ session fields: 0 / -1 is a sessionless full fetch, epoch 0 asks for a new session. */
+const FULL_FETCH_EPOCHS = new Set([0, -1]);
+
+function parse(body: Reader, version: number): FetchRequest {
   body.int32(); // replica_id
   const maxWaitMs = body.int32();
   const minBytes = body.int32();
   const maxBytes = body.int32();
   body.int8(); // isolation_level: there are no transactions, both levels read the same
+  let incremental = false;
+  if (version >= 7) {
+    body.int32(); // session_id
+    incremental = !FULL_FETCH_EPOCHS.has(body.int32()); // session_epoch
+  }
   const topics = body.array((r) => ({
     name: r.string(),
-    partitions: r.array((r2) => ({ partition: r2.int32(), fetchOffset: r2.int64(), maxBytes: r2.int32() })),
+    partitions: r.array((r2) => {
+      const partition = r2.int32();
+      if (version >= 9) r2.int32(); // current_leader_epoch: there are no leader changes
+      const fetchOffset = r2.int64();
+      if (version >= 5) r2.int64(); // log_start_offset: only followers send one
+      return { partition, fetchOffset, maxBytes: r2.int32() };
+    }),
   }));
-  return { maxWaitMs, minBytes, maxBytes, topics };
+  if (version >= 7) body.array((r) => [r.string(), r.array((r2) => r2.int32())]); // forgotten topics: no sessions
+  if (version >= 11) body.string(); // rack_id: one node, so no preferred read replica
+  return { version, incremental, maxWaitMs, minBytes, maxBytes, topics };
 }
 
 /**
@@ -60,34 +81,49 @@ function collect(broker: Broker, req: FetchRequest): Answer {
       const log = topic?.partitions[p.partition];
       if (log === undefined) {
         hasError = true;
-        return { partition: p.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, batches: [], bytes: 0 };
+        return { partition: p.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, batches: [], bytes: 0 };
       }
       const highWatermark = log.logEndOffset;
-      if (p.fetchOffset < log.logStartOffset || p.fetchOffset > highWatermark) {
+      const logStartOffset = log.logStartOffset;
+      if (p.fetchOffset < logStartOffset || p.fetchOffset > highWatermark) {
         hasError = true;
-        return { partition: p.partition, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, batches: [], bytes: 0 };
+        return { partition: p.partition, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset, batches: [], bytes: 0 };
       }
       const remaining = Math.max(0, responseMaxBytes - bytes);
       const limit = Math.min(Math.max(0, p.maxBytes), remaining);
       const firstLimit = bytes === 0 ? Number.POSITIVE_INFINITY : remaining;
-      const read = log.read(p.fetchOffset, limit, firstLimit);
-      bytes += read.bytes;
-      return { partition: p.partition, errorCode: ErrorCode.NONE, highWatermark, batches: read.batches, bytes: read.bytes };
+      let { batches, bytes: partitionBytes } = log.read(p.fetchOffset, limit, firstLimit);
+      // Before v10 a client may not know zstd (KIP-110): it gets the batches before the first zstd
+      // one, and UNSUPPORTED_COMPRESSION_TYPE once that batch is the next to read.
+      const zstdAt = req.version < 10 ? batches.findIndex((b) => batchCodec(b) === ZSTD_CODEC) : -1;
+      if (zstdAt === 0) {
+        hasError = true;
+        return { partition: p.partition, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, highWatermark, logStartOffset, batches: [], bytes: 0 };
+      }
+      if (zstdAt > 0) {
+        batches = batches.slice(0, zstdAt);
+        partitionBytes = batches.reduce((sum, b) => sum + b.length, 0);
+      }
+      bytes += partitionBytes;
+      return { partition: p.partition, errorCode: ErrorCode.NONE, highWatermark, logStartOffset, batches, bytes: partitionBytes };
     });
     return { name: t.name, partitions };
   });
   return { topics, bytes, hasError };
 }
 
-function encode(answer: Answer): Writer {
+function encode(version: number, answer: Answer, errorCode: number = ErrorCode.NONE): Writer {
   const w = new Writer();
   w.int32(0); // throttle_time_ms: kafkajs would obey anything else on the client side
+  if (version >= 7) w.int16(errorCode).int32(0); // session_id 0: no fetch session was created
   w.array(answer.topics, (w2, t) => {
     w2.string(t.name);
     w2.array(t.partitions, (w3, p) => {
       w3.int32(p.partition).int16(p.errorCode).int64(p.highWatermark);
       w3.int64(p.highWatermark); // last_stable_offset: no transactions, so it is the high watermark
+      if (version >= 5) w3.int64(p.logStartOffset);
       w3.int32(0); // aborted_transactions: empty
+      if (version >= 11) w3.int32(-1); // preferred_read_replica: none, read from the leader
       w3.int32(p.bytes);
       for (const b of p.batches) w3.raw(b);
     });
@@ -96,14 +132,17 @@ function encode(answer: Answer): Writer {
 }
 
 /**
- * Fetch 4. Answers at once when min_bytes are available, a partition has an error or max_wait_ms
- * is 0; otherwise parks until an append to one of the partitions satisfies min_bytes, the wait
- * runs out, the connection closes or the broker closes.
+ * Fetch 4-11. There are no fetch sessions (KIP-227): every v7+ answer carries session id 0, so
+ * clients keep sending full fetches, and an incremental fetch gets FETCH_SESSION_ID_NOT_FOUND.
+ * Answers at once when min_bytes are available, a partition has an error or max_wait_ms is 0;
+ * otherwise parks until an append to one of the partitions satisfies min_bytes, the wait runs out,
+ * the connection closes or the broker closes.
  */
 export const handleFetch: Handler = (broker, body, ctx) => {
-  const req = parse(body);
+  const req = parse(body, ctx.apiVersion);
+  if (req.incremental) return encode(req.version, { topics: [], bytes: 0, hasError: true }, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
   const first = collect(broker, req);
-  if (first.hasError || first.bytes >= req.minBytes || req.maxWaitMs <= 0 || broker.isClosing) return encode(first);
+  if (first.hasError || first.bytes >= req.minBytes || req.maxWaitMs <= 0 || broker.isClosing) return encode(req.version, first);
 
   const logs: PartitionLog[] = [];
   for (const t of req.topics) {
@@ -132,7 +171,7 @@ export const handleFetch: Handler = (broker, body, ctx) => {
       try {
         const a = collect(broker, req);
         if (onlyIfReady && !a.hasError && a.bytes < req.minBytes) return;
-        if (settle()) resolve(encode(a));
+        if (settle()) resolve(encode(req.version, a));
       } catch (err) {
         if (settle()) reject(err);
       }

@@ -2,7 +2,7 @@ import { Writer } from '../codec.js';
 import { ErrorCode, NODE_ID } from '../protocol.js';
 import type { Handler } from './types.js';
 
-/** FindCoordinator 0-1: this node coordinates every group (and would every transaction). */
+/** FindCoordinator 0-2 (v2 is v1): this node coordinates every group (and would every transaction). */
 export const handleFindCoordinator: Handler = (broker, body, ctx) => {
   body.string(); // key
   if (ctx.apiVersion >= 1) body.int8(); // key_type

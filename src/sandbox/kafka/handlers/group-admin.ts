@@ -2,7 +2,7 @@ import { Writer } from '../codec.js';
 import { ErrorCode } from '../protocol.js';
 import type { Handler } from './types.js';
 
-/** DescribeGroups 0-1. An unknown group is reported as Dead with no error, as Kafka does. */
+/** DescribeGroups 0-2 (v2 is v1). An unknown group is reported as Dead with no error, as Kafka does. */
 export const handleDescribeGroups: Handler = (broker, body, ctx) => {
   const groupIds = body.array((r) => r.string());
   const w = new Writer();
@@ -17,7 +17,7 @@ export const handleDescribeGroups: Handler = (broker, body, ctx) => {
   return w;
 };
 
-/** ListGroups 0-1. */
+/** ListGroups 0-2 (v2 is v1). */
 export const handleListGroups: Handler = (broker, _body, ctx) => {
   const w = new Writer();
   if (ctx.apiVersion >= 1) w.int32(0);
@@ -26,7 +26,7 @@ export const handleListGroups: Handler = (broker, _body, ctx) => {
   return w;
 };
 
-/** DeleteGroups 0: NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND per group, else the group and its offsets go. */
+/** DeleteGroups 0-1 (v1 is v0): NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND per group, else the group and its offsets go. */
 export const handleDeleteGroups: Handler = (broker, body) => {
   const groupIds = body.array((r) => r.string());
   const w = new Writer();

@@ -2,7 +2,7 @@ import { Writer } from '../codec.js';
 import { ErrorCode } from '../protocol.js';
 import type { Handler } from './types.js';
 
-/** InitProducerId 0: a fresh producer id at epoch 0 for idempotent producers. */
+/** InitProducerId 0-1 (v1 is v0): a fresh producer id at epoch 0 for idempotent producers. */
 export const handleInitProducerId: Handler = (broker, body) => {
   body.nullableString(); // transactional_id: transactions are not implemented
   body.int32(); // transaction_timeout_ms

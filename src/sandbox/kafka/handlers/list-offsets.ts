@@ -22,13 +22,15 @@ function lookup(log: PartitionLog | undefined, timestampMs: number): Found {
 }
 
 /**
- * ListOffsets 0-2: latest (-1), earliest (-2) or the first record at or after a timestamp (-1 when
+ * ListOffsets 0-3: latest (-1), earliest (-2) or the first record at or after a timestamp (-1 when
  * there is none). v0 answers with an array of offsets.
  */
 export const handleListOffsets: Handler = (broker, body, ctx) => {
   const v = ctx.apiVersion;
   body.int32(); // replica_id
-  if (v >= 2) body.int8(); // isolation_level
+  // isolation_level: without transactions the last stable offset is the high watermark, so both
+  // levels see the same latest offset.
+  if (v >= 2) body.int8();
   const topics = body.array((r) => ({
     name: r.string(),
     partitions: r.array((r2) => {

@@ -4,7 +4,7 @@ import { isValidTopicName, type Topic } from '../topic-registry.js';
 import type { Handler } from './types.js';
 
 /**
- * Metadata 0-4. Auto-created topics exist (with this node as leader) before the answer is written,
+ * Metadata 0-6. Auto-created topics exist (with this node as leader) before the answer is written,
  * because kafkajs gives up on the first LEADER_NOT_AVAILABLE it cannot retry.
  */
 export const handleMetadata: Handler = (broker, body, ctx) => {
@@ -42,6 +42,7 @@ export const handleMetadata: Handler = (broker, body, ctx) => {
       w2.int16(ErrorCode.NONE).int32(p).int32(NODE_ID);
       w2.int32(1).int32(NODE_ID); // replicas
       w2.int32(1).int32(NODE_ID); // isr
+      if (v >= 5) w2.int32(0); // offline_replicas: none
     }
   });
   return w;

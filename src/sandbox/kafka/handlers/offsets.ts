@@ -2,13 +2,16 @@ import { Writer } from '../codec.js';
 import { ErrorCode } from '../protocol.js';
 import type { Handler } from './types.js';
 
-/** OffsetCommit 0-3. v0 is a plain commit outside group management (generation -1). */
+/**
+ * OffsetCommit 0-5. v0 is a plain commit outside group management (generation -1). v2-4 carry a
+ * retention time, which is ignored; v5 drops it.
+ */
 export const handleOffsetCommit: Handler = (broker, body, ctx) => {
   const v = ctx.apiVersion;
   const groupId = body.string();
   const generationId = v >= 1 ? body.int32() : -1;
   const memberId = v >= 1 ? body.string() : '';
-  if (v >= 2) body.int64(); // retention_time: committed offsets are kept until the group is deleted
+  if (v >= 2 && v <= 4) body.int64(); // retention_time: committed offsets are kept until the group is deleted
   const topics = body.array((r) => ({
     name: r.string(),
     partitions: r.array((r2) => {
@@ -31,7 +34,7 @@ export const handleOffsetCommit: Handler = (broker, body, ctx) => {
 };
 
 /**
- * OffsetFetch 1-3. The group need not exist; partitions without a commit answer offset -1 and no
+ * OffsetFetch 1-4. The group need not exist; partitions without a commit answer offset -1 and no
  * error, which kafkajs resolves through ListOffsets. From v2 a null topic list means every
  * partition the group has committed.
  */

@@ -10,7 +10,7 @@ interface TopicOutcome {
 }
 
 /**
- * CreateTopics 0-2. -1 partitions means the broker default; a replication factor above 1 cannot be
+ * CreateTopics 0-3 (v3 is v2). -1 partitions means the broker default; a replication factor above 1 cannot be
  * met by a single node. Topic configs are accepted and ignored.
  */
 export const handleCreateTopics: Handler = (broker, body, ctx) => {

@@ -155,6 +155,67 @@ describe('kafka group coordinator', () => {
     expect(coordinator.heartbeat('g', n.generationId, b.memberId)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
+  describe('member ids required first (JoinGroup v4+)', () => {
+    const v4 = { requireKnownMemberId: true } as const;
+
+    it('answers a join without a member id with MEMBER_ID_REQUIRED and a new id, and accepts the rejoin with it', async () => {
+      const first = await settled(coordinator.join(joinRequest('g', '', v4)));
+      expect(first).toMatchObject({ errorCode: ErrorCode.MEMBER_ID_REQUIRED, generationId: -1, members: [] });
+      expect(first.memberId).toMatch(/^c-[0-9a-f-]{36}$/);
+      // Still no member and no rebalance: the id is only pending.
+      expect(coordinator.describe('g')).toMatchObject({ state: 'Empty', members: [] });
+      const joined = await settled(coordinator.join(joinRequest('g', first.memberId, v4)));
+      expect(joined).toMatchObject({ errorCode: 0, generationId: 1, memberId: first.memberId, leaderId: first.memberId });
+      // The id is a member now, not pending: a second rejoin is an ordinary rejoin.
+      expect(coordinator.describe('g').members.map((m) => m.memberId)).toEqual([first.memberId]);
+      expect(await settled(coordinator.join(joinRequest('g', 'made-up', v4)))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID });
+    });
+
+    it('expires a pending id that is not used within the session timeout', async () => {
+      const first = await settled(coordinator.join(joinRequest('g', '', v4)));
+      await vi.advanceTimersByTimeAsync(SESSION_MS - 1);
+      const early = await settled(coordinator.join(joinRequest('g2', '', v4)));
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await settled(coordinator.join(joinRequest('g', first.memberId, v4)))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID });
+      // g2's id was handed out later and is still good.
+      expect(await settled(coordinator.join(joinRequest('g2', early.memberId, v4)))).toMatchObject({ errorCode: 0, memberId: early.memberId });
+    });
+
+    it('holds a rebalance for a pending member until it rejoins, so both share a generation', async () => {
+      const [a] = await formGroup('g', 1);
+      const pending = await settled(coordinator.join(joinRequest('g', '', v4)));
+      expect(pending.errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
+      expect(coordinator.describe('g').state).toBe('Stable');
+      const aAgain = coordinator.join(joinRequest('g', a.memberId, v4));
+      expect(await isParked(aAgain)).toBe(true); // waits for the pending member
+      const b = await settled(coordinator.join(joinRequest('g', pending.memberId, v4)));
+      const aDone = await settled(aAgain);
+      expect(aDone.generationId).toBe(a.generationId + 1);
+      expect(b.generationId).toBe(aDone.generationId);
+      expect(aDone.members.map((m) => m.memberId).sort()).toEqual([a.memberId, pending.memberId].sort());
+    });
+
+    it('stops waiting for a pending member that expires or leaves', async () => {
+      const [a] = await formGroup('g', 1, { sessionTimeoutMs: 5000 });
+      await settled(coordinator.join(joinRequest('g', '', { ...v4, sessionTimeoutMs: 500 })));
+      const aAgain = coordinator.join(joinRequest('g', a.memberId, { ...v4, sessionTimeoutMs: 5000 }));
+      expect(await isParked(aAgain)).toBe(true);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(await settled(aAgain)).toMatchObject({ errorCode: 0, generationId: a.generationId + 1, members: [expect.objectContaining({ memberId: a.memberId })] });
+
+      const left = await settled(coordinator.join(joinRequest('h', '', v4)));
+      expect(coordinator.leave('h', left.memberId)).toBe(ErrorCode.NONE);
+      expect(await settled(coordinator.join(joinRequest('h', left.memberId, v4)))).toMatchObject({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID });
+    });
+
+    it('still refuses bad session timeouts and protocols before handing out an id', async () => {
+      expect(await settled(coordinator.join(joinRequest('g', '', { ...v4, sessionTimeoutMs: 10 })))).toMatchObject({ errorCode: ErrorCode.INVALID_SESSION_TIMEOUT, memberId: '' });
+      await formGroup('g', 1);
+      const r = await settled(coordinator.join(joinRequest('g', '', { ...v4, protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] })));
+      expect(r).toMatchObject({ errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, memberId: '' });
+    });
+  });
+
   it('answers a sync with REBALANCE_IN_PROGRESS when a join interrupts the completing rebalance', async () => {
     const a = await settled(coordinator.join(joinRequest('g')));
     const bJoin = coordinator.join(joinRequest('g'));
