@@ -9,6 +9,20 @@ import { FakeBrazeTransport } from '../../helpers/fake-braze.js';
 
 const TOPIC = 'actioniq.audience-membership';
 const EVENTS = 'actioniq.events';
+const EXTOLE = 'extole.events';
+
+/** An Extole reward for a participant known only by email: its record runs the look-up flow. */
+function extoleByEmail(offset: number, email: string): RawRecord {
+  return {
+    topic: EXTOLE,
+    partition: 0,
+    offset: String(offset),
+    key: Buffer.from(email),
+    value: Buffer.from(JSON.stringify({ event_id: `r${offset}`, kind: 'reward', name: 'FULFILLED', occurred_at: 1_700_000_000_000 + offset, email })),
+    headers: {},
+    timestampMs: Date.now(),
+  };
+}
 
 function membership(offset: number, user: string | null, member: boolean, audience = '7'): RawRecord {
   return {
@@ -43,7 +57,7 @@ function setup(transport: FakeBrazeTransport, overrides: { decoder?: RecordDecod
   const letters: DeadLetter[] = [];
   const commits: Array<{ topic: string; partition: number; offset: string }> = [];
   const engine = new PipelineEngine({
-    topics: new Map([[TOPIC, topicHandler('actioniq.audience-membership', OPTIONS)], [EVENTS, topicHandler('actioniq.events', OPTIONS)]]),
+    topics: new Map([[TOPIC, topicHandler('actioniq.audience-membership', OPTIONS)], [EVENTS, topicHandler('actioniq.events', OPTIONS)], [EXTOLE, topicHandler('extole.events', OPTIONS)]]),
     decoder: overrides.decoder ?? new RecordDecoder({ registryUrl: null }),
     deadLetters: { write: overrides.writeLetters ?? (async (l) => void letters.push(...l)) },
     committer: { commit: async (o) => void commits.push(...o) },
@@ -375,5 +389,62 @@ describe('PipelineEngine', () => {
       ['2', false, false],
     ]);
     await until(() => engine.committable()[0]?.offset === '3');
+  });
+
+  describe('a look-up flow', () => {
+    it('dead-letters the record when Braze refuses the look-up, and writes nothing for it', async () => {
+      const braze = new FakeBrazeTransport((req) => (req.path === '/users/export/ids' ? { status: 400, body: { message: 'invalid email' } } : { status: 201 }));
+      const { engine, control, letters } = setup(braze);
+      await engine.handleBatch(EXTOLE, 0, [extoleByEmail(0, 'a@example.com')], control);
+      await until(() => letters.length === 1);
+      expect(letters[0]).toMatchObject({ code: 'braze_rejected' });
+      expect(braze.requests.map((r) => r.path)).toEqual(['/users/export/ids']);
+      await until(() => engine.committable().length > 0);
+      expect(engine.committable()).toEqual([{ topic: EXTOLE, partition: 0, offset: '1' }]);
+    });
+
+    it('retries a look-up that timed out or was rate-limited, then finishes the flow', async () => {
+      let n = 0;
+      const braze = new FakeBrazeTransport((req) => {
+        if (req.path !== '/users/export/ids') return { status: 201 };
+        n++;
+        if (n === 1) return new Error('timeout');
+        if (n === 2) return { status: 429, body: { message: 'slow down' } };
+        return { status: 201, body: { users: [{ external_id: 'crm-1' }] } };
+      });
+      const { engine, control, letters } = setup(braze);
+      await engine.handleBatch(EXTOLE, 0, [extoleByEmail(0, 'a@example.com')], control);
+      await until(() => engine.opsInFlight === 0 && braze.requests.some((r) => r.path === '/users/track'));
+      expect(letters).toEqual([]);
+      expect(braze.requests.map((r) => r.path)).toEqual(['/users/export/ids', '/users/export/ids', '/users/export/ids', '/users/track']);
+      expect(braze.objects().map((o) => [o.array, o.object.external_id])).toEqual([['attributes', 'crm-1'], ['events', 'crm-1']]);
+      await until(() => engine.committable().length > 0);
+      expect(engine.committable()).toEqual([{ topic: EXTOLE, partition: 0, offset: '1' }]);
+    });
+
+    it('holds the offset until the flow\'s last step is delivered', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const braze = new FakeBrazeTransport(async (req) => {
+        if (req.path === '/users/export/ids') return { status: 201, body: { users: [] } };
+        await held;
+        return { status: 201 };
+      });
+      const { engine, control } = setup(braze);
+      await engine.handleBatch(EXTOLE, 0, [extoleByEmail(0, 'a@example.com')], control);
+      await until(() => braze.requests.some((r) => r.path === '/users/track'));
+      expect(engine.committable().map((o) => o.offset)).not.toContain('1');
+      release();
+      await until(() => engine.opsInFlight === 0);
+      expect(engine.committable()).toEqual([{ topic: EXTOLE, partition: 0, offset: '1' }]);
+      // The created alias-only profile is remembered: the next record for the email asks Braze nothing.
+      await engine.handleBatch(EXTOLE, 0, [extoleByEmail(1, 'a@example.com')], control);
+      await until(() => engine.opsInFlight === 0);
+      expect(braze.requests.filter((r) => r.path === '/users/export/ids')).toHaveLength(1);
+      expect(braze.objects().filter((o) => o.array === 'attributes').map((o) => o.object)).toEqual([
+        { user_alias: { alias_name: 'a@example.com', alias_label: 'email' }, email: 'a@example.com', _update_existing_only: false },
+        { user_alias: { alias_name: 'a@example.com', alias_label: 'email' }, email: 'a@example.com' },
+      ]);
+    });
   });
 });
