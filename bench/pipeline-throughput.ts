@@ -34,6 +34,7 @@ async function runScenario(s: Scenario): Promise<BenchResult[]> {
   try {
     const gen = new SampleRecordGenerator({ seed: 1, users: 20_000 });
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     let rssPeak = process.memoryUsage().rss;
     let opsPeak = 0;
     const sampler = setInterval(() => {
@@ -57,6 +58,7 @@ async function runScenario(s: Scenario): Promise<BenchResult[]> {
       await new Promise((r) => setTimeout(r, 50));
     }
     const elapsedS = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuAtStart);
     clearInterval(sampler);
     const requests = await metricTotal(stack.app, 'tributary_braze_requests_total');
     const counters = stack.braze.state.counters();
@@ -64,6 +66,7 @@ async function runScenario(s: Scenario): Promise<BenchResult[]> {
     const notes = `${s.records} records, ${finished} finished; produce took ${((produced - started) / 1000).toFixed(1)} s; sandbox broker, registry and Braze in the same process`;
     return [
       { scenario: s.name, metric: 'end-to-end throughput', value: Math.round(finished / elapsedS), unit: 'records/s', notes },
+      { scenario: s.name, metric: 'process CPU per record', value: Math.round(((cpu.user + cpu.system) / Math.max(1, finished)) * 10) / 10, unit: 'µs', notes: 'utime+stime of the whole process (tributary, the sandbox broker, registry and Braze, and the producer) / records' },
       { scenario: s.name, metric: 'Braze requests', value: requests, unit: 'requests' },
       { scenario: s.name, metric: 'objects per /users/track request', value: Math.round((objects / Math.max(1, counters.byEndpoint['POST /users/track']?.['201'] ?? requests)) * 10) / 10, unit: 'objects' },
       { scenario: s.name, metric: 'peak operations queued + in flight', value: opsPeak, unit: 'ops', notes: `cap (pipeline.maxInFlightOps) ${s.maxInFlightOps ?? 20_000}` },

@@ -6,6 +6,7 @@ import { TributaryError } from '../core/errors.js';
 import { opKeyOf, type Op, type OpAnswer } from '../core/ops.js';
 import type { BrazeHttpResponse, BrazeTransport, Clock, PipelineObserver } from '../core/ports.js';
 import type { FlushReason, ItemResult, SinkBatch, SinkPolicy, Verdict } from '../core/sink.js';
+import { describeTrackOp } from '../core/sinks/users-track.js';
 
 /** How an op ended. `delivered: false` means it is dead-lettered with this reason. */
 export type OpOutcome =
@@ -578,11 +579,9 @@ export class SinkRunner<T> {
 function describeOp(op: Op): string {
   switch (op.kind) {
     case 'track.attributes':
-      return `the attributes object (${Object.keys(op.attributes).length} attributes)`;
     case 'track.event':
-      return `the event ${JSON.stringify(op.name).slice(0, 80)}`;
     case 'track.purchase':
-      return 'the purchase object';
+      return `the ${describeTrackOp(op)}`;
     case 'identity.lookup':
       return 'the look-up by email';
     case 'subscription.get':

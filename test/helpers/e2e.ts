@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
+import { metricTotal, startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
 import { defaultConfig, type DeepPartial, type TributaryConfig } from '../../src/config/index.js';
 import type { BrazeSandboxOptions } from '../../src/sandbox/braze/index.js';
 import type { BrazeSandboxProfile } from '../../src/sandbox/braze/types.js';
@@ -53,6 +53,17 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Waits until `total` records were delivered, dead-lettered or skipped. */
+export async function settled(s: DemoStack, total: number, timeoutMs = 30_000): Promise<void> {
+  await waitFor(async () => {
+    const done =
+      (await metricTotal(s.app, 'tributary_records_delivered_total')) +
+      (await metricTotal(s.app, 'tributary_records_dead_lettered_total')) +
+      (await metricTotal(s.app, 'tributary_records_skipped_total'));
+    return done >= total;
+  }, `${total} records delivered, dead-lettered or skipped`, timeoutMs);
 }
 
 export interface DlqEntry {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
 import type { SampleRecord } from '../../../src/app/sample-records.js';
-import { startE2E, waitFor } from '../../helpers/e2e.js';
+import { settled, startE2E } from '../../helpers/e2e.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
@@ -10,16 +10,6 @@ afterEach(async () => {
   await stack?.close();
   stack = null;
 });
-
-async function settled(s: DemoStack, total: number): Promise<void> {
-  await waitFor(async () => {
-    const done =
-      (await metricTotal(s.app, 'tributary_records_delivered_total')) +
-      (await metricTotal(s.app, 'tributary_records_dead_lettered_total')) +
-      (await metricTotal(s.app, 'tributary_records_skipped_total'));
-    return done >= total;
-  }, `${total} records finished`, 60_000);
-}
 
 /** An Extole program event for a participant known only by email (no partner_user_id). */
 const shared = (n: number, email: string): SampleRecord => ({
@@ -74,7 +64,7 @@ describe('Extole participants without an external id (look-up by email)', () => 
     stack.braze.state.faults.script([{ path: '/users/export/ids', times: 3, fault: 'rate-limit', retryAfterS: 1 }]);
     const records = Array.from({ length: 1000 }, (_, n) => shared(n, emails[n % emails.length]!));
     await stack.produce(records, 0.5);
-    await settled(stack, records.length);
+    await settled(stack, records.length, 60_000);
 
     const calls = exportCalls(stack);
     const answered = calls.filter((r) => r.status === 201);

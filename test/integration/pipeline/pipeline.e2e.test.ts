@@ -3,7 +3,7 @@ import { startTributary } from '../../../src/app/tributary-app.js';
 import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
 import { SAMPLE_KOMO_HUB, type SampleRecord } from '../../../src/app/sample-records.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { eventNumbers, fastOverrides, readDeadLetters, startE2E, waitFor } from '../../helpers/e2e.js';
+import { eventNumbers, fastOverrides, readDeadLetters, settled, startE2E, waitFor } from '../../helpers/e2e.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
@@ -12,16 +12,6 @@ afterEach(async () => {
   await stack?.close();
   stack = null;
 });
-
-async function settled(s: DemoStack, total: number): Promise<void> {
-  await waitFor(async () => {
-    const done =
-      (await metricTotal(s.app, 'tributary_records_delivered_total')) +
-      (await metricTotal(s.app, 'tributary_records_dead_lettered_total')) +
-      (await metricTotal(s.app, 'tributary_records_skipped_total'));
-    return done >= total;
-  }, `${total} records delivered, dead-lettered or skipped`);
-}
 
 const numberedEvent = (n: number, users: number): SampleRecord => ({
   topicKey: 'actioniqEvents',
