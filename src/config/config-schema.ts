@@ -7,7 +7,7 @@
  * `errorMessage` and `patternErrorMessage` are annotations VS Code and the YAML language server show in
  * place of the generic text; the loader uses them for its own messages too.
  */
-import { EXTOLE_REWARD_STATES } from '../core/partner-options.js';
+import { EXTOLE_REWARD_STATES } from '../partners/options.js';
 import { BRAZE_RATE_LIMIT_KEYS, INPUT_TOPIC_KEYS, LOG_LEVELS, OUTPUT_TOPIC_KEYS } from './config-types.js';
 import type { BrazeRateLimitKey, InputTopicKey, OutputTopicKey } from './config-types.js';
 import { deepFreeze } from './config-tree.js';

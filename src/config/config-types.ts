@@ -2,7 +2,7 @@
  * The shape of tributary's configuration after loading: every key present, validated and deep-frozen.
  * Documented key by key in docs/configuration.md; the JSON Schema in config-schema.ts carries the same descriptions.
  */
-import type { PartnerOptions } from '../core/partner-options.js';
+import type { PartnerOptions } from '../partners/options.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 

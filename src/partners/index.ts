@@ -1,4 +1,4 @@
-import type { PartnerOptions } from '../core/partner-options.js';
+import type { PartnerOptions } from './options.js';
 import type { MapResult } from '../core/ops.js';
 import { ACTIONIQ } from './actioniq/index.js';
 import { EXTOLE } from './extole/index.js';

@@ -1,5 +1,5 @@
 import type { MapResult } from '../core/ops.js';
-import type { PartnerOptions } from '../core/partner-options.js';
+import type { PartnerOptions } from './options.js';
 
 /** A pure, total mapping of one decoded record value: ops, a flow, skip or invalid; never throws on bad data. */
 export type Mapper = (value: unknown, options: PartnerOptions) => MapResult;

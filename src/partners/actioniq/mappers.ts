@@ -1,5 +1,5 @@
 import { ops, skip, type JsonValue } from '../../core/ops.js';
-import type { ActionIqOptions } from '../../core/partner-options.js';
+import type { ActionIqOptions } from './options.js';
 import {
   checkAttributeName, checkEventName, checkEventProperties, requireAttributeValue,
 } from '../common/braze-rules.js';

@@ -1,7 +1,7 @@
 import {
   flow, ops, skip, type BrazeUserRef, type JsonObject, type JsonValue, type MapResult, type Op,
 } from '../../core/ops.js';
-import type { ExtoleOptions, ExtoleRewardState } from '../../core/partner-options.js';
+import type { ExtoleOptions, ExtoleRewardState } from './options.js';
 import { checkEventName, checkEventProperties, isSubscriptionGroupId } from '../common/braze-rules.js';
 import { externalIdUser } from '../common/identifiers.js';
 import { lookUpByEmail } from '../common/identity-flows.js';

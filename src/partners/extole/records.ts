@@ -1,4 +1,4 @@
-import { EXTOLE_REWARD_STATES, type ExtoleRewardState } from '../../core/partner-options.js';
+import { EXTOLE_REWARD_STATES, type ExtoleRewardState } from './options.js';
 import { checkStringLength, requireEmail } from '../common/braze-rules.js';
 import {
   readEnum, readOptionalNumber, readOptionalString, readProps, readRecord, readString, readTimestamp,

@@ -1,5 +1,5 @@
 import { ops, skip, type BrazeUserRef, type JsonObject, type JsonValue, type MapResult } from '../../core/ops.js';
-import type { KomoHubOptions, KomoOptions } from '../../core/partner-options.js';
+import type { KomoHubOptions, KomoOptions } from './options.js';
 import { attributeNameProblem, checkAttributeValue, requireEmail, requirePhone } from '../common/braze-rules.js';
 import { emailAliasUser, externalIdUser, phoneAliasUser } from '../common/identifiers.js';
 import { guardMapper, MappingError, MAPPING_ERROR_CODES as CODES } from '../common/mapping-error.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA } from '../../../src/config/index.js';
-import { EXTOLE_REWARD_STATES } from '../../../src/core/partner-options.js';
+import { EXTOLE_REWARD_STATES } from '../../../src/partners/options.js';
 
 const SCHEMA_FILE = new URL('../../../schemas/tributary-config.schema.json', import.meta.url);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, defaultConfig, loadConfig } from '../../../src/config/index.js';
 import type { LoadConfigOptions, TributaryConfig } from '../../../src/config/index.js';
-import type { PartnerOptions } from '../../../src/core/partner-options.js';
+import type { PartnerOptions } from '../../../src/partners/options.js';
 
 const BRAZE_ENV = { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'a1b2c3d4-0000-4000-8000-000000000001' };
 

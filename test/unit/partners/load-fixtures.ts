@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MapResult } from '../../../src/core/ops.js';
-import type { PartnerOptions } from '../../../src/core/partner-options.js';
+import type { PartnerOptions } from '../../../src/partners/options.js';
 import type { InputTopicKind, PartnerName } from '../../../src/partners/index.js';
 
 /**

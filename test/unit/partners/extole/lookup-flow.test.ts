@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExtoleOptions } from '../../../../src/core/partner-options.js';
+import type { ExtoleOptions } from '../../../../src/partners/options.js';
 import type { Flow, FlowStep, MapResult, OpAnswer } from '../../../../src/core/ops.js';
 import { EXTOLE_LOOKUP_FLOW, mapExtoleEvent } from '../../../../src/partners/extole/mappers.js';
 

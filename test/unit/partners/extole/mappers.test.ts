@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExtoleOptions } from '../../../../src/core/partner-options.js';
+import type { ExtoleOptions } from '../../../../src/partners/options.js';
 import { extoleUser, mapExtoleEvent, rewardEventName } from '../../../../src/partners/extole/mappers.js';
 
 const defaults: ExtoleOptions = { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] };

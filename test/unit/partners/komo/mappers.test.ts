@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KomoOptions } from '../../../../src/core/partner-options.js';
+import type { KomoOptions } from '../../../../src/partners/options.js';
 import { mapKomoSubmission } from '../../../../src/partners/komo/mappers.js';
 
 const options: KomoOptions = {
