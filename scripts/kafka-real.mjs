@@ -123,6 +123,8 @@ function serverProperties({ dataDir, port, controllerPort, autoCreateTopics }) {
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     `log.dirs=${join(dataDir, 'logs')}`,
+    // Off unless asked for, as on most production clusters: tests create every topic they use, and a
+    // topic a test forgot to create fails loudly instead of appearing.
     `auto.create.topics.enable=${autoCreateTopics}`,
     'num.partitions=1',
     'default.replication.factor=1',
@@ -278,7 +280,7 @@ export async function startRealKafka(options = {}) {
       while (controllerPort === port) controllerPort = await freePort();
       rmSync(join(dataDir, 'logs'), { recursive: true, force: true });
       const props = join(dataDir, 'server.properties');
-      writeFileSync(props, serverProperties({ dataDir, port, controllerPort, autoCreateTopics: options.autoCreateTopics ?? true }));
+      writeFileSync(props, serverProperties({ dataDir, port, controllerPort, autoCreateTopics: options.autoCreateTopics ?? false }));
       const format = spawnSync(java, [...jvm, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId(), '-c', props], { encoding: 'utf8' });
       if (format.status !== 0) throw new Error(`formatting KRaft storage failed (exit ${format.status}):\n${(format.stdout + format.stderr).trim()}`);
 
