@@ -195,11 +195,17 @@ function answersApiVersions(port) {
   });
 }
 
-/** Kafka-level readiness: the broker is registered and unfenced (Metadata lists it) and the group coordinator answers. */
+/**
+ * Kafka-level readiness: the broker is registered and unfenced (Metadata lists it), the group coordinator
+ * answers, and producer ids are handed out. The last two answer COORDINATOR_NOT_AVAILABLE and
+ * COORDINATOR_LOAD_IN_PROGRESS for a while after a fresh start; clients retry them, but logging and waiting.
+ */
 async function kafkaReady(broker, timeoutMs) {
   const { Kafka, logLevel } = await import('kafkajs');
-  const admin = new Kafka({ clientId: 'kafka-real-ready', brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const kafka = new Kafka({ clientId: 'kafka-real-ready', brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
   const deadline = Date.now() + timeoutMs;
+  let lastError = null;
   try {
     for (;;) {
       try {
@@ -208,12 +214,19 @@ async function kafkaReady(broker, timeoutMs) {
         if (cluster.brokers.length > 0) {
           // Creates __consumer_offsets now, so the first test's group does not wait for it.
           await admin.describeGroups(['kafka-real-warm-up']);
+          // An idempotent producer refuses retries: 0; these retries cover the coordinator's loading.
+          const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 100 } });
+          try {
+            await producer.connect(); // InitProducerId
+          } finally {
+            await producer.disconnect().catch(() => undefined);
+          }
           return;
         }
-      } catch {
-        // not ready yet
+      } catch (err) {
+        lastError = err; // not ready yet
       }
-      if (Date.now() > deadline) throw new Error(`Kafka on ${broker} did not become ready within ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`Kafka on ${broker} did not become ready within ${timeoutMs} ms${lastError ? ` (last: ${lastError.message})` : ''}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   } finally {
