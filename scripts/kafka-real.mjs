@@ -235,6 +235,18 @@ async function kafkaReady(broker, timeoutMs) {
 }
 
 /**
+ * A detached shell that outlives this process: if this process dies without stopping Kafka (SIGKILL, a crash),
+ * it kills the JVM and deletes the data within a second or two, so no broker is left running.
+ */
+function watchdog(javaPid, dataDir) {
+  const script = 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; if ! kill -0 "$1" 2>/dev/null; then kill -9 "$2" 2>/dev/null; rm -rf "$3"; fi';
+  const w = spawn('sh', ['-c', script, 'kafka-real-watchdog', String(process.pid), String(javaPid), dataDir], { stdio: 'ignore', detached: true });
+  w.on('error', () => undefined);
+  w.unref();
+  return w;
+}
+
+/**
  * Starts a fresh single-node Kafka in a temporary directory.
  * @param {{ heap?: string, autoCreateTopics?: boolean, readyTimeoutMs?: number, jvmArgs?: string[], log?: (line: string) => void }} [options]
  * @returns {Promise<{ brokers: string[], version: string, dataDir: string, stop(): Promise<void> }>}
@@ -262,6 +274,7 @@ export async function startRealKafka(options = {}) {
   ];
   let child = null;
   let stopped = null;
+  const watchdogs = [];
   const removeData = () => rmSync(dataDir, { recursive: true, force: true });
   const killNow = () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -280,6 +293,7 @@ export async function startRealKafka(options = {}) {
         clearTimeout(timer);
       }
       removeData();
+      for (const w of watchdogs) w.kill();
       process.removeListener('exit', killNow);
     })();
     return stopped;
@@ -300,6 +314,7 @@ export async function startRealKafka(options = {}) {
       const fd = openSync(logFile, 'a');
       child = spawn(java, [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', fd, fd] });
       closeSync(fd);
+      watchdogs.push(watchdog(child.pid, dataDir));
       const exitedEarly = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       const broker = `${HOST}:${port}`;
       const listening = (async () => {
