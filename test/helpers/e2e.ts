@@ -6,11 +6,102 @@ import type { BrazeSandboxOptions } from '../../src/sandbox/braze/index.js';
 import type { BrazeSandboxProfile } from '../../src/sandbox/braze/types.js';
 
 /**
- * Where the integration tests find Kafka and the Schema Registry: the embedded sandbox by default, or a real
- * cluster when KAFKA_BROKERS (and SCHEMA_REGISTRY_URL) are set in the environment of the test run.
+ * Where the integration tests find Kafka and the Schema Registry: the embedded sandbox by default, or an
+ * external one named by the test-only variables TRIBUTARY_TEST_KAFKA_BROKERS (and
+ * TRIBUTARY_TEST_SCHEMA_REGISTRY_URL). The production variables KAFKA_BROKERS and SCHEMA_REGISTRY_URL are
+ * never read here, so a shell set up for production cannot point a test run at a production cluster.
+ * Braze is always the sandbox.
  */
-export const EXTERNAL_KAFKA = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined;
-export const EXTERNAL_REGISTRY = process.env.SCHEMA_REGISTRY_URL || undefined;
+export const EXTERNAL_KAFKA = brokerList(process.env.TRIBUTARY_TEST_KAFKA_BROKERS);
+export const EXTERNAL_REGISTRY = process.env.TRIBUTARY_TEST_SCHEMA_REGISTRY_URL?.trim().replace(/\/$/, '') || undefined;
+
+function brokerList(raw: string | undefined): string[] | undefined {
+  const list = (raw ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  return list.length > 0 ? list : undefined;
+}
+
+/**
+ * The environment for a child tributary process: this process's environment without any production
+ * configuration variable (Kafka, registry, Braze, tributary's own), plus the given ones.
+ */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || /^(KAFKA_|SCHEMA_REGISTRY_|BRAZE_)/.test(k) || (k.startsWith('TRIBUTARY_') && !k.startsWith('TRIBUTARY_TEST_'))) continue;
+    out[k] = v;
+  }
+  return { ...out, ...env };
+}
+
+/**
+ * What a test created on an external Kafka or registry. Each test file's afterEach calls
+ * removeExternalResources(), so a shared cluster keeps no topics, groups or subjects from test runs.
+ * Tests on the sandbox need none of this: the sandbox goes away with its test.
+ */
+const created = { topics: new Set<string>(), groups: new Set<string>(), subjects: new Set<string>() };
+
+export function trackExternal(what: { topics?: Iterable<string>; groups?: Iterable<string>; subjects?: Iterable<string> }): void {
+  if (EXTERNAL_KAFKA) {
+    for (const t of what.topics ?? []) created.topics.add(t);
+    for (const g of what.groups ?? []) created.groups.add(g);
+  }
+  if (EXTERNAL_REGISTRY) for (const s of what.subjects ?? []) created.subjects.add(s);
+}
+
+/** Deletes what trackExternal() recorded; throws (failing the test) when something cannot be deleted. */
+export async function removeExternalResources(): Promise<void> {
+  const topics = [...created.topics];
+  const groups = [...created.groups];
+  const subjects = [...created.subjects];
+  created.topics.clear();
+  created.groups.clear();
+  created.subjects.clear();
+  const problems: string[] = [];
+  if (EXTERNAL_KAFKA && (topics.length > 0 || groups.length > 0)) {
+    // Few retries: a topic or group that a failed start never made is reported unknown on every attempt.
+    const admin = new Kafka({ clientId: 'test-cleanup', brokers: EXTERNAL_KAFKA, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } }).admin();
+    await admin.connect();
+    try {
+      if (groups.length > 0) {
+        // A member killed without leaving stays in its group until its session times out.
+        const deadline = Date.now() + 3 * SESSION_TIMEOUT_MS;
+        let left = groups;
+        for (;;) {
+          const existing = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+          left = left.filter((g) => existing.has(g));
+          if (left.length === 0) break;
+          const results = await admin.deleteGroups(left).catch((err: { groups?: Array<{ groupId: string; errorCode: number; error?: Error }> }) => err.groups ?? []);
+          left = results.filter((r) => r.errorCode !== 0 && r.errorCode !== 69).map((r) => r.groupId); // 69: GROUP_ID_NOT_FOUND
+          if (left.length === 0) break;
+          if (Date.now() > deadline) {
+            problems.push(`consumer groups still present: ${left.join(', ')}`);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      // One at a time, through the controller: a broker's topic list can lag a topic created moments ago, so
+      // only the controller's UNKNOWN_TOPIC_OR_PARTITION means that there is nothing to delete.
+      for (const topic of topics) {
+        await admin.deleteTopics({ topics: [topic], timeout: 30_000 }).catch((err: { type?: string; cause?: { type?: string } }) => {
+          if ((err.type ?? err.cause?.type) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+        });
+      }
+    } catch (err) {
+      problems.push(`deleting test topics and groups failed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+  for (const subject of subjects) {
+    // Soft delete first; the registry only allows a permanent delete after it.
+    for (const url of [`${EXTERNAL_REGISTRY}/subjects/${encodeURIComponent(subject)}`, `${EXTERNAL_REGISTRY}/subjects/${encodeURIComponent(subject)}?permanent=true`]) {
+      const res = await fetch(url, { method: 'DELETE' });
+      if (!res.ok && res.status !== 404) problems.push(`DELETE ${url}: ${res.status} ${await res.text()}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`cleaning up after the test: ${problems.join('; ')}`);
+}
 
 /** Real Kafka refuses sessions under group.min.session.timeout.ms (6 s by default); the sandbox takes short ones. */
 export const SESSION_TIMEOUT_MS = EXTERNAL_KAFKA ? 6000 : 3000;
@@ -36,14 +127,19 @@ export function fastOverrides(extra: DeepPartial<TributaryConfig> = {}): DeepPar
   };
 }
 
+/** The demo stack for one test; on external Kafka its topics, group and schema subjects are tracked for removal. */
 export async function startE2E(options: { overrides?: DeepPartial<TributaryConfig>; braze?: BrazeSandboxOptions; partitions?: number } = {}): Promise<DemoStack> {
+  const overrides = fastOverrides(options.overrides);
+  // Tracked before the start, so that topics made by a start that fails half-way are removed too.
+  const topics = Object.values(overrides.topics ?? {}).filter((t): t is string => typeof t === 'string');
+  trackExternal({ topics, groups: [String(overrides.kafka?.groupId)], subjects: topics.map((t) => `${t}-value`) });
   return startDemoStack({
     ...(EXTERNAL_KAFKA ? { kafkaBrokers: EXTERNAL_KAFKA } : {}),
     ...(EXTERNAL_REGISTRY ? { schemaRegistryUrl: EXTERNAL_REGISTRY } : {}),
     braze: { seed: 7, ...options.braze },
     kafka: { minSessionTimeoutMs: 100 },
     partitions: options.partitions ?? 3,
-    overrides: fastOverrides(options.overrides),
+    overrides,
   });
 }
 
@@ -75,7 +171,9 @@ export interface DlqEntry {
 /** Reads the dead-letter topic from the beginning until `count` entries (or the timeout). */
 export async function readDeadLetters(brokers: readonly string[], topic: string, count: number, timeoutMs = 15_000): Promise<DlqEntry[]> {
   const kafka = new Kafka({ clientId: 'dlq-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}`, sessionTimeout: 3000, heartbeatInterval: 200, maxWaitTimeInMs: 100 });
+  const groupId = `dlq-reader-${randomUUID()}`;
+  trackExternal({ groups: [groupId] });
+  const consumer = kafka.consumer({ groupId, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 200, maxWaitTimeInMs: 100 });
   const out: DlqEntry[] = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '../../../src/sandbox/index.js';
-import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, eventNumbers, uniqueTopics, waitFor } from '../../helpers/e2e.js';
+import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, childEnv, eventNumbers, removeExternalResources, trackExternal, uniqueTopics, waitFor } from '../../helpers/e2e.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 let braze: BrazeSandbox | null = null;
@@ -22,12 +22,13 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = null;
+  await removeExternalResources();
 });
 
 function startProcessor(configFile: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'run', '--config', configFile], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.resume();
@@ -57,11 +58,13 @@ describe('at-least-once delivery', () => {
     const TOPIC = topics.actioniqEvents!;
     dir = mkdtempSync(join(tmpdir(), 'tributary-alo-'));
     const configFile = join(dir, 'tributary.yaml');
+    const groupId = `alo-${randomUUID()}`;
+    trackExternal({ topics: [TOPIC, topics.deadLetter!], groups: [groupId] });
     writeFileSync(
       configFile,
       [
         'kafka:',
-        `  groupId: alo-${randomUUID()}`,
+        `  groupId: ${groupId}`,
         `  sessionTimeoutMs: ${SESSION_TIMEOUT_MS}`,
         `  rebalanceTimeoutMs: ${SESSION_TIMEOUT_MS}`,
         '  heartbeatIntervalMs: 200',
@@ -83,6 +86,7 @@ describe('at-least-once delivery', () => {
         '',
       ].join('\n'),
     );
+    // The child's production configuration: the test's broker, whether sandbox or TRIBUTARY_TEST_KAFKA_BROKERS.
     const env = {
       KAFKA_BROKERS: brokers.join(','),
       SCHEMA_REGISTRY_URL: registryUrl,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
 import type { SampleRecord } from '../../../src/app/sample-records.js';
-import { settled, startE2E } from '../../helpers/e2e.js';
+import { removeExternalResources, settled, startE2E } from '../../helpers/e2e.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
@@ -9,6 +9,7 @@ let stack: DemoStack | null = null;
 afterEach(async () => {
   await stack?.close();
   stack = null;
+  await removeExternalResources();
 });
 
 /** An Extole program event for a participant known only by email (no partner_user_id). */

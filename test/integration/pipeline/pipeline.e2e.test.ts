@@ -3,7 +3,7 @@ import { startTributary } from '../../../src/app/tributary-app.js';
 import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
 import { SAMPLE_KOMO_HUB, type SampleRecord } from '../../../src/app/sample-records.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { eventNumbers, fastOverrides, readDeadLetters, settled, startE2E, waitFor } from '../../helpers/e2e.js';
+import { eventNumbers, fastOverrides, readDeadLetters, removeExternalResources, settled, startE2E, waitFor } from '../../helpers/e2e.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 
@@ -11,6 +11,7 @@ let stack: DemoStack | null = null;
 afterEach(async () => {
   await stack?.close();
   stack = null;
+  await removeExternalResources();
 });
 
 const numberedEvent = (n: number, users: number): SampleRecord => ({
@@ -19,7 +20,7 @@ const numberedEvent = (n: number, users: number): SampleRecord => ({
   value: { name: 'numbered', external_id: `user-${n % users}`, braze_id: null, timestamp: T0 + n, properties: { n } },
 });
 
-describe('the pipeline end to end (embedded sandbox, or real Kafka when KAFKA_BROKERS is set)', () => {
+describe('the pipeline end to end (embedded sandbox, or real Kafka when TRIBUTARY_TEST_KAFKA_BROKERS is set)', () => {
   it('lands every partner\'s records with exactly the expected profile state', async () => {
     stack = await startE2E();
     const records: SampleRecord[] = [
