@@ -7,7 +7,7 @@
  * `errorMessage` and `patternErrorMessage` are annotations VS Code and the YAML language server show in
  * place of the generic text; the loader uses them for its own messages too.
  */
-import { EXTOLE_REWARD_STATES } from '../partners/options.js';
+import { PARTNER_OPTIONS_SCHEMAS } from '../partners/index.js';
 import { BRAZE_RATE_LIMIT_KEYS, INPUT_TOPIC_KEYS, LOG_LEVELS, OUTPUT_TOPIC_KEYS } from './config-types.js';
 import type { BrazeRateLimitKey, InputTopicKey, OutputTopicKey } from './config-types.js';
 import { deepFreeze } from './config-tree.js';
@@ -34,16 +34,6 @@ const TOPIC_NAME: Schema = {
   type: 'string',
   pattern: '^(?!\\.{1,2}$)[a-zA-Z0-9._-]{1,249}$',
   patternErrorMessage: 'must be a Kafka topic name: 1 to 249 of a-z A-Z 0-9 . _ - (and not "." or "..")',
-};
-
-/** Braze custom attribute names: at most 255 characters; names starting with `$` are reserved. */
-const BRAZE_ATTRIBUTE_NAME: Schema = {
-  description: 'Braze custom attribute name the Komo field is written to.',
-  type: 'string',
-  minLength: 1,
-  maxLength: 255,
-  pattern: '^(?!\\$)',
-  patternErrorMessage: 'must not start with "$" (Braze reserves those attribute names)',
 };
 
 const TOPIC_DESCRIPTIONS: Record<InputTopicKey | OutputTopicKey, string> = {
@@ -210,59 +200,8 @@ const topics = object('Kafka topic names. Defaults follow topics.md.', {
   },
 });
 
-const partners = object('Options of the partner mappers.', {
-  actioniq: object('ActionIQ.', {
-    attributePrefix: {
-      description: 'Prefix of the audience membership attribute `<prefix>_<audience_id>_<split_id>`.',
-      type: 'string',
-      minLength: 1,
-      maxLength: 64,
-      pattern: '^(?!\\$)',
-      patternErrorMessage: 'must not start with "$" (Braze reserves those attribute names)',
-      default: defaults.partners.actioniq.attributePrefix,
-    },
-  }),
-  extole: object('Extole.', {
-    externalIdFrom: {
-      description: 'Which Extole field becomes the Braze external_id.',
-      enum: ['partner_user_id', 'email'],
-      default: defaults.partners.extole.externalIdFrom,
-    },
-    withoutExternalId: {
-      description: 'A participant without that external id but with an email: "lookup" looks the email up in Braze (/users/export/ids) and updates the profile found, or creates an alias-only profile (alias name = the email, label "email"); "email-identifier" addresses the profile by Braze\'s email identifier with no look-up.',
-      enum: ['lookup', 'email-identifier'],
-      default: defaults.partners.extole.withoutExternalId,
-    },
-    rewardStates: {
-      description: 'Reward states forwarded to Braze as `extole_reward_<state>` events; others are skipped. [] forwards none.',
-      type: 'array',
-      uniqueItems: true,
-      items: { enum: [...EXTOLE_REWARD_STATES] },
-      default: [...defaults.partners.extole.rewardStates],
-    },
-  }),
-  komo: object('Komo.', {
-    hubs: {
-      description: 'Per Komo hub id: how its submissions find the Braze user, and which fields they write. Submissions for hubs not listed are dead-lettered.',
-      type: 'object',
-      propertyNames: { minLength: 1 },
-      additionalProperties: object('One Komo hub.', {
-        userMatch: {
-          description: 'How a submission\'s user is found: by braze_id, by external_id, or by an email or phone alias (creating an alias-only profile when absent).',
-          enum: ['braze_id', 'external_id', 'email_alias', 'phone_alias'],
-        },
-        fields: {
-          description: 'Komo field name -> Braze attribute name. Only these fields are written.',
-          type: 'object',
-          minProperties: 1,
-          propertyNames: { minLength: 1 },
-          additionalProperties: BRAZE_ATTRIBUTE_NAME,
-        },
-      }, { required: ['userMatch', 'fields'] }),
-      default: {},
-    },
-  }),
-});
+// Each partner's options schema lives with the partner (src/partners/<name>/options.ts).
+const partners = object('Options of the partner mappers.', { ...PARTNER_OPTIONS_SCHEMAS } as Record<string, Schema>);
 
 const pipeline = object('The engine between Kafka and Braze.', {
   maxInFlightOps: integer('Fetching pauses when this many ops are queued or in flight, which bounds memory.', defaults.pipeline.maxInFlightOps, { minimum: 1 }),

@@ -1,5 +1,6 @@
 import type { TributaryConfig } from './config-types.js';
 import { deepFreeze } from './config-tree.js';
+import { defaultPartnerOptions } from '../partners/index.js';
 
 /**
  * Braze's documented per-workspace rate limits (braze-api.md §4,
@@ -63,11 +64,7 @@ function buildDefaults(): TributaryConfig {
       deadLetter: 'tributary.dlq',
       consume: ['actioniqAudienceMembership', 'actioniqUserAttributes', 'actioniqEvents', 'extoleEvents', 'komoSubmissions'],
     },
-    partners: {
-      actioniq: { attributePrefix: 'AIQ' },
-      extole: { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] },
-      komo: { hubs: {} },
-    },
+    partners: defaultPartnerOptions(),
     pipeline: {
       maxInFlightOps: 20_000,
       shutdownTimeoutMs: 15_000,

@@ -23,6 +23,14 @@ export const MAPPERS: Readonly<Record<InputTopicKind, { readonly partner: Partne
 
 export const INPUT_TOPIC_KINDS: readonly InputTopicKind[] = Object.freeze(Object.keys(MAPPERS) as InputTopicKind[]);
 
+/** Every partner's default options, as `partners` in the configuration; built fresh on each call. */
+export function defaultPartnerOptions(): PartnerOptions {
+  return Object.fromEntries(PARTNERS.map((p) => [p.name, structuredClone(p.options.defaults)])) as unknown as PartnerOptions;
+}
+
+/** The JSON Schema of each partner's options, by partner name (its key under `partners`). */
+export const PARTNER_OPTIONS_SCHEMAS: Readonly<Record<PartnerName, object>> = Object.fromEntries(PARTNERS.map((p) => [p.name, p.options.schema])) as Record<PartnerName, object>;
+
 /** The kind of the topic configured under `topics.<configKey>`, or undefined when no partner reads it. */
 export function kindOfTopicKey(configKey: string): InputTopicKind | undefined {
   return INPUT_TOPIC_KINDS.find((k) => MAPPERS[k].configKey === configKey);

@@ -13,8 +13,13 @@ export interface PartnerTopic {
   readonly map: Mapper;
 }
 
-/** Everything the pipeline needs to know about a partner: adding one is a folder and a line in partners/index.ts. */
+/**
+ * Everything tributary needs to know about a partner: adding one is a folder and a line in partners/index.ts.
+ * `name` is also its key under `partners` in the configuration.
+ */
 export interface PartnerDescriptor {
   readonly name: string;
   readonly topics: readonly PartnerTopic[];
+  /** Its options: the JSON Schema of `partners.<name>` (with defaults) and the default values. */
+  readonly options: { readonly schema: object; readonly defaults: object };
 }

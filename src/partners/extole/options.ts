@@ -15,3 +15,31 @@ export interface ExtoleOptions {
   /** Reward states forwarded to Braze. Default `['FULFILLED']`. */
   readonly rewardStates: readonly ExtoleRewardState[];
 }
+
+export const EXTOLE_DEFAULTS: ExtoleOptions = { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] };
+
+/** JSON Schema of `partners.extole` (composed into the configuration's schema by src/config). */
+export const EXTOLE_OPTIONS_SCHEMA = {
+  description: 'Extole.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    externalIdFrom: {
+      description: 'Which Extole field becomes the Braze external_id.',
+      enum: ['partner_user_id', 'email'],
+      default: EXTOLE_DEFAULTS.externalIdFrom,
+    },
+    withoutExternalId: {
+      description: 'A participant without that external id but with an email: "lookup" looks the email up in Braze (/users/export/ids) and updates the profile found, or creates an alias-only profile (alias name = the email, label "email"); "email-identifier" addresses the profile by Braze\'s email identifier with no look-up.',
+      enum: ['lookup', 'email-identifier'],
+      default: EXTOLE_DEFAULTS.withoutExternalId,
+    },
+    rewardStates: {
+      description: 'Reward states forwarded to Braze as `extole_reward_<state>` events; others are skipped. [] forwards none.',
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: [...EXTOLE_REWARD_STATES] },
+      default: [...EXTOLE_DEFAULTS.rewardStates],
+    },
+  },
+} as const;
