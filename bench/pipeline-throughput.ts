@@ -95,7 +95,7 @@ export async function runScenario(s: Scenario, kafka?: KafkaTarget): Promise<Ben
         metric: 'peak RSS (whole process)',
         value: Math.round(rssPeak / 1024 / 1024),
         unit: 'MiB',
-        notes: kafka ? 'tributary and the registry and Braze sandboxes; the Kafka broker is another process' : 'includes the in-memory sandbox broker holding every record, and earlier scenarios',
+        notes: kafka ? 'tributary, the registry and Braze sandboxes, and earlier scenarios; the Kafka broker is another process' : 'includes the in-memory sandbox broker holding every record, and earlier scenarios',
       },
     ];
   } finally {
