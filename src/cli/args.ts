@@ -7,10 +7,15 @@ export class UsageError extends Error {
 }
 
 export interface FlagSpec {
-  readonly [name: string]: { readonly type: 'string' | 'number' | 'boolean'; readonly help: string };
+  readonly [name: string]: {
+    readonly type: 'string' | 'number' | 'boolean';
+    readonly help: string;
+    /** String flags only: the flag may be given several times; its value is then every value, in order. */
+    readonly repeatable?: boolean;
+  };
 }
 
-export type ParsedFlags = Record<string, string | number | boolean | undefined>;
+export type ParsedFlags = Record<string, string | number | boolean | string[] | undefined>;
 
 export function parseFlags(argv: readonly string[], spec: FlagSpec): { flags: ParsedFlags; positionals: string[] } {
   const flags: ParsedFlags = {};
@@ -45,6 +50,9 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): { flags: Pa
       const n = Number(raw);
       if (raw === '' || !Number.isFinite(n)) throw new UsageError(`option --${name} takes a number, not ${JSON.stringify(raw)}`);
       flags[name] = n;
+    } else if (def.repeatable === true) {
+      const seen = flags[name];
+      flags[name] = Array.isArray(seen) ? [...seen, raw!] : [raw!];
     } else {
       flags[name] = raw;
     }

@@ -22,8 +22,48 @@ const STACK_FLAGS: FlagSpec = {
   'braze-latency-ms': { type: 'number', help: 'latency the Braze sandbox adds to every answer (default 0)' },
   'braze-limits': { type: 'string', help: 'Braze rate limits: default|unlimited (default: default, Braze\'s published figures)' },
   'braze-api-key': { type: 'string', help: 'the API key the Braze sandbox accepts (default sandbox-api-key)' },
+  'sms-group': {
+    type: 'string', repeatable: true,
+    help: 'declare a Braze SMS subscription group (a UUID); repeatable. Undeclared groups count as email groups',
+  },
+  'double-opt-in-event': {
+    type: 'string', repeatable: true,
+    help: 'NAME=GROUP_ID: a custom event NAME tracked for a profile with a phone starts a pending SMS double opt-in in GROUP_ID (a --sms-group); repeatable',
+  },
   help: { type: 'boolean', help: 'show this help' },
 };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** --sms-group and --double-opt-in-event as Braze sandbox options; mistakes are usage errors. */
+function subscriptionOptions(flags: Record<string, unknown>): {
+  subscriptionGroups?: Record<string, 'sms'>; doubleOptInEvents?: Record<string, string>;
+} {
+  const groups = (flags['sms-group'] as string[] | undefined) ?? [];
+  const events = (flags['double-opt-in-event'] as string[] | undefined) ?? [];
+  const subscriptionGroups: Record<string, 'sms'> = {};
+  for (const id of groups) {
+    if (!UUID.test(id)) throw new UsageError(`--sms-group takes a subscription group id (a UUID), not ${JSON.stringify(id)}`);
+    subscriptionGroups[id.toLowerCase()] = 'sms';
+  }
+  const doubleOptInEvents: Record<string, string> = {};
+  for (const spec of events) {
+    const eq = spec.lastIndexOf('=');
+    const name = eq === -1 ? '' : spec.slice(0, eq);
+    const group = eq === -1 ? '' : spec.slice(eq + 1).toLowerCase();
+    if (name === '' || !UUID.test(group)) {
+      throw new UsageError(`--double-opt-in-event takes NAME=GROUP_ID (GROUP_ID a UUID), not ${JSON.stringify(spec)}`);
+    }
+    if (subscriptionGroups[group] === undefined) {
+      throw new UsageError(`--double-opt-in-event ${spec}: ${group} is not an SMS group; declare it with --sms-group ${group}`);
+    }
+    doubleOptInEvents[name] = group;
+  }
+  return {
+    ...(groups.length > 0 ? { subscriptionGroups } : {}),
+    ...(events.length > 0 ? { doubleOptInEvents } : {}),
+  };
+}
 
 function nonNegativeInt(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
@@ -79,6 +119,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   const dataDir = flags['data-dir'] as string | undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const apiKey = flags['braze-api-key'] as string | undefined;
+  const subscriptions = subscriptionOptions(flags);
   const sandbox = await startSandbox({
     host: (flags.host as string | undefined) ?? '127.0.0.1',
     kafkaPort: nonNegativeInt('kafka-port', flags['kafka-port'], 9092),
@@ -90,6 +131,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       latencyMs: nonNegativeInt('braze-latency-ms', flags['braze-latency-ms'], 0),
       limits,
       ...(apiKey ? { apiKey } : {}),
+      ...subscriptions,
     },
     log,
   });

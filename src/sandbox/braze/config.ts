@@ -1,11 +1,13 @@
 import { FaultError, validateLatency } from './faults.js';
 import { DEFAULT_RATE_LIMITS, RATE_LIMIT_GROUPS } from './rate-limiter.js';
-import type { BrazeSandboxConfig, BrazeSandboxConfigUpdate, RateLimit, RateLimitGroup } from './types.js';
+import type { BrazeSandboxConfig, BrazeSandboxConfigUpdate, RateLimit, RateLimitGroup, SubscriptionChannel } from './types.js';
+import { isUuid } from './validators.js';
 
 /** Applies a run-time config change; throws FaultError on invalid input and leaves `current` untouched. */
 export function updateConfig(current: BrazeSandboxConfig, update: BrazeSandboxConfigUpdate): BrazeSandboxConfig {
   if (typeof update !== 'object' || update === null || Array.isArray(update)) throw new FaultError('config must be an object');
-  const known = new Set(['latencyMs', 'latency', 'limits', 'rateLimits', 'rateLimitStyle', 'objectLimitMode', 'strictGroups']);
+  const known = new Set(['latencyMs', 'latency', 'limits', 'rateLimits', 'rateLimitStyle', 'objectLimitMode', 'strictGroups',
+    'subscriptionGroups', 'doubleOptInEvents']);
   for (const key of Object.keys(update)) if (!known.has(key)) throw new FaultError(`unknown config key '${key}'`);
   let latency = current.latency;
   if (update.latencyMs !== undefined) {
@@ -25,6 +27,8 @@ export function updateConfig(current: BrazeSandboxConfig, update: BrazeSandboxCo
     throw new FaultError("objectLimitMode must be 'combined' or 'legacy'");
   }
   if (update.strictGroups !== undefined && typeof update.strictGroups !== 'boolean') throw new FaultError('strictGroups must be a boolean');
+  const subscriptionGroups = mergeGroups(current.subscriptionGroups, update.subscriptionGroups);
+  const doubleOptInEvents = mergeDoubleOptInEvents(current.doubleOptInEvents, update.doubleOptInEvents, subscriptionGroups);
   return {
     latency,
     limits: update.limits ?? current.limits,
@@ -32,7 +36,56 @@ export function updateConfig(current: BrazeSandboxConfig, update: BrazeSandboxCo
     rateLimitStyle: update.rateLimitStyle ?? current.rateLimitStyle,
     objectLimitMode: update.objectLimitMode ?? current.objectLimitMode,
     strictGroups: update.strictGroups ?? current.strictGroups,
+    subscriptionGroups,
+    doubleOptInEvents,
   };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Declared groups: ids must be subscription group UUIDs (kept lower-case), channels email or sms. */
+function mergeGroups(
+  current: Readonly<Record<string, SubscriptionChannel>>, update: unknown,
+): Readonly<Record<string, SubscriptionChannel>> {
+  if (update === undefined) return current;
+  if (!isObject(update)) throw new FaultError('subscriptionGroups must be an object of subscription group id -> "email" | "sms"');
+  const out: Record<string, SubscriptionChannel> = { ...current };
+  for (const [id, channel] of Object.entries(update)) {
+    if (!isUuid(id)) throw new FaultError(`subscriptionGroups: ${JSON.stringify(id)} is not a subscription group id (a UUID)`);
+    if (channel !== 'email' && channel !== 'sms') {
+      throw new FaultError(`subscriptionGroups.${id} must be "email" or "sms", not ${JSON.stringify(channel)}`);
+    }
+    out[id.toLowerCase()] = channel;
+  }
+  return out;
+}
+
+/** Event name -> group; every group must be declared as an SMS group in `groups`. */
+function mergeDoubleOptInEvents(
+  current: Readonly<Record<string, string>>, update: unknown, groups: Readonly<Record<string, SubscriptionChannel>>,
+): Readonly<Record<string, string>> {
+  const out: Record<string, string> = { ...current };
+  if (update !== undefined) {
+    if (!isObject(update)) throw new FaultError('doubleOptInEvents must be an object of custom event name -> SMS subscription group id');
+    for (const [name, group] of Object.entries(update)) {
+      if (name === '') throw new FaultError('doubleOptInEvents: an event name may not be empty');
+      if (group === null) {
+        delete out[name];
+        continue;
+      }
+      if (typeof group !== 'string' || !isUuid(group)) {
+        throw new FaultError(`doubleOptInEvents.${name} must be a subscription group id (a UUID), not ${JSON.stringify(group)}`);
+      }
+      out[name] = group.toLowerCase();
+    }
+  }
+  // Checked on the whole result, so re-declaring a group as email cannot leave an event pointing at it.
+  for (const [name, group] of Object.entries(out)) {
+    if (groups[group] !== 'sms') {
+      throw new FaultError(`doubleOptInEvents.${name}: group ${group} is not a declared SMS subscription group; declare it in subscriptionGroups as "sms"`);
+    }
+  }
+  return out;
 }
 
 export function mergeRateLimits(

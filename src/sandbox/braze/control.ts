@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultError } from './faults.js';
 import type { BrazeSandboxState, FaultSettings, JsonValue, ProfileRef, ScriptStep } from './types.js';
-import { isPlainObject } from './validators.js';
+import { isPlainObject, isUuid } from './validators.js';
 
 const DEFAULT_PROFILE_LIMIT = 1000;
 
@@ -108,6 +108,7 @@ export async function handleControl(
         if (!isPlainObject(b) || typeof b.subscription_group_id !== 'string') {
           return send(res, 400, { error: 'send {"subscription_group_id": ..., and one of external_id, email, phone}' });
         }
+        if (!isUuid(b.subscription_group_id)) return send(res, 400, { error: 'subscription_group_id must be a subscription group id (a UUID)' });
         const ref = refFromQuery(new URLSearchParams(Object.entries(b).filter(([, v]) => typeof v === 'string') as [string, string][]));
         if (ref === null || ref === 'bad') return send(res, 400, { error: 'one of external_id, email, phone is required' });
         return send(res, 200, { confirmed: state.confirmDoubleOptIn(ref, b.subscription_group_id) });

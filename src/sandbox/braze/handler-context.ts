@@ -15,6 +15,8 @@ export interface HandlerContext {
   readonly warnings: string[];
   /** Scripted per-object errors for /users/track. */
   readonly itemErrors?: readonly { readonly input_array: TrackArray; readonly index: number; readonly type?: string }[];
+  /** Custom event name -> SMS group whose double opt-in the event starts. */
+  readonly doubleOptInEvents: Readonly<Record<string, string>>;
   /** The parsed query of GET endpoints. */
   readonly query: URLSearchParams;
 }
@@ -33,7 +35,7 @@ export const fatal = (status: number, message: string, errors?: readonly string[
 
 /** Known subscription groups and their channels (§7); unknown valid UUIDs count as email groups unless strict. */
 export class SubscriptionGroups {
-  constructor(private readonly known: ReadonlyMap<string, SubscriptionChannel>, public strict: boolean) {}
+  constructor(private readonly known: ReadonlyMap<string, SubscriptionChannel>, readonly strict: boolean) {}
 
   /** The group's channel, or null when the id is not a usable group. */
   channel(id: unknown): SubscriptionChannel | null {

@@ -260,6 +260,15 @@ export class ProfileStore {
     return pending;
   }
 
+  /** Confirms a double opt-in started for an email/phone on no profile yet; true when one was pending. */
+  confirmPendingSubscription(kind: 'email' | 'phone', value: string, groupId: string, nowMs: number): boolean {
+    const pending = this.pendingSubscription(kind, value, groupId, nowMs);
+    if (pending === undefined || !pending.doubleOptInPending) return false;
+    const key = kind === 'email' ? `email:${emailKey(value)}` : `phone:${normalizePhone(value) ?? value}`;
+    this.pending.get(key)?.set(groupId, { state: 'subscribed', setAtMs: nowMs, doubleOptInPending: false });
+    return true;
+  }
+
   private applyPending(profile: ProfileRecord, key: string, nowMs: number): void {
     const groups = this.pending.get(key);
     if (groups === undefined) return;

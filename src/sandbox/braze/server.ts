@@ -15,7 +15,7 @@ import {
 } from './subscriptions.js';
 import type {
   BrazeSandbox, BrazeSandboxConfig, BrazeSandboxCounters, BrazeSandboxOptions, BrazeSandboxRequest, BrazeSandboxState,
-  FaultKind, JsonValue, ProfileRef, RateLimitGroup, SubscriptionChannel,
+  FaultKind, JsonValue, ProfileRef, RateLimitGroup,
 } from './types.js';
 import { handleUsersExportIds } from './users-export.js';
 import { handleAliasNew, handleIdentify } from './users-identity.js';
@@ -138,13 +138,17 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     rateLimitStyle: options.rateLimitStyle ?? 'epoch',
     objectLimitMode: options.objectLimitMode ?? 'combined',
     strictGroups: options.strictGroups ?? false,
+    subscriptionGroups: {},
+    doubleOptInEvents: {},
   };
   // Validate the rest through the same path the control endpoint uses.
-  config = updateConfig(config, {});
-  const groups = new SubscriptionGroups(
-    new Map(Object.entries(options.subscriptionGroups ?? {}).map(([id, ch]) => [id.toLowerCase(), ch as SubscriptionChannel])),
-    config.strictGroups,
-  );
+  config = updateConfig(config, {
+    ...(options.subscriptionGroups === undefined ? {} : { subscriptionGroups: options.subscriptionGroups }),
+    ...(options.doubleOptInEvents === undefined ? {} : { doubleOptInEvents: options.doubleOptInEvents }),
+  });
+  const groupsOf = (c: BrazeSandboxConfig): SubscriptionGroups =>
+    new SubscriptionGroups(new Map(Object.entries(c.subscriptionGroups)), c.strictGroups);
+  let groups = groupsOf(config);
   const arrayLimits = { ...(options.arrayLimits ?? {}) };
   const store = new ProfileStore(idRandom, options.historySize ?? 100);
   const requestLog = new RequestLog(options.requestLogSize ?? 1000);
@@ -306,6 +310,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     const warnings: string[] = [];
     const ctx: HandlerContext = {
       store, nowMs: now(), objectLimitMode: config.objectLimitMode, groups, arrayLimits, counters, warnings,
+      doubleOptInEvents: config.doubleOptInEvents,
       query: url.searchParams,
       ...(action?.kind === 'item-errors' ? { itemErrors: action.errors } : {}),
     };
@@ -356,18 +361,23 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
       const next = updateConfig(config, update);
       if (next.rateLimits !== config.rateLimits || next.limits !== config.limits) limiter.setLimits(next.rateLimits);
       config = next;
-      groups.strict = config.strictGroups;
+      groups = groupsOf(config);
       return structuredClone(config);
     },
     confirmDoubleOptIn(ref, subscriptionGroupId) {
+      // Both kinds: started over REST (use_double_opt_in_logic) or by a double opt-in event; by phone
+      // or email this also confirms a state kept for a number or address on no profile yet.
+      const group = subscriptionGroupId.toLowerCase();
       let confirmed = false;
       for (const profile of store.findAll(ref)) {
-        const record = profile.subscription_groups[subscriptionGroupId.toLowerCase()];
+        const record = profile.subscription_groups[group];
         if (record?.double_opt_in_pending === true) {
-          store.setSubscription(profile, subscriptionGroupId.toLowerCase(), 'subscribed', now(), false);
+          store.setSubscription(profile, group, 'subscribed', now(), false);
           confirmed = true;
         }
       }
+      if ('phone' in ref && store.confirmPendingSubscription('phone', ref.phone, group, now())) confirmed = true;
+      if ('email' in ref && store.confirmPendingSubscription('email', ref.email, group, now())) confirmed = true;
       return confirmed;
     },
   };

@@ -141,7 +141,9 @@ const queryList = (query: URLSearchParams, name: string): string[] => [...query.
 function readAskedUsers(query: URLSearchParams): { ids: string[]; emails: string[]; phones: string[] } | HandlerResult {
   const ids = queryList(query, 'external_id');
   const emails = queryList(query, 'email');
-  const phones = queryList(query, 'phone');
+  // A literal '+' in a query string decodes as a space; a phone number never starts with one, so an
+  // unencoded E.164 number (`phone=+15555550100`) is read, and answered, as the client wrote it.
+  const phones = queryList(query, 'phone').map((p) => p.replace(/^ (?=\d)/, '+'));
   if (ids.length === 0 && emails.length === 0 && phones.length === 0) {
     return fatal(400, 'Bad Request', ["one of 'external_id', 'email' or 'phone' is required"]);
   }

@@ -103,6 +103,10 @@ export interface BrazeSandboxConfig {
   readonly rateLimitStyle: 'epoch' | 'mau';
   readonly objectLimitMode: 'combined' | 'legacy';
   readonly strictGroups: boolean;
+  /** Declared subscription groups (lower-case UUID -> channel); an undeclared group is an email group unless strictGroups. */
+  readonly subscriptionGroups: Readonly<Record<string, SubscriptionChannel>>;
+  /** Custom event name -> SMS group whose double opt-in the event starts (stands in for the customer's Braze workflow). */
+  readonly doubleOptInEvents: Readonly<Record<string, string>>;
 }
 
 export interface BrazeSandboxConfigUpdate {
@@ -113,6 +117,10 @@ export interface BrazeSandboxConfigUpdate {
   readonly rateLimitStyle?: 'epoch' | 'mau';
   readonly objectLimitMode?: 'combined' | 'legacy';
   readonly strictGroups?: boolean;
+  /** Merged into the declared groups; a group already declared may change channel. */
+  readonly subscriptionGroups?: Readonly<Record<string, SubscriptionChannel>>;
+  /** Merged into the double opt-in events; `null` removes an event. Every group must be a declared SMS group. */
+  readonly doubleOptInEvents?: Readonly<Record<string, string | null>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,6 +284,12 @@ export interface BrazeSandboxOptions {
   subscriptionGroups?: Record<string, SubscriptionChannel>;
   /** Reject subscription group ids not listed in subscriptionGroups. Default false. */
   strictGroups?: boolean;
+  /**
+   * Custom event name -> SMS group id (declared in subscriptionGroups). When /users/track records
+   * such an event for a profile with a phone, that profile enters a pending double opt-in in the
+   * group, as the customer's Braze workflow would start it. Default none.
+   */
+  doubleOptInEvents?: Record<string, string>;
   /** Per custom array attribute cap (Braze allows raising it up to 100); default 25 for every array. */
   arrayLimits?: Record<string, number>;
   /** Request log capacity; default 1000. */

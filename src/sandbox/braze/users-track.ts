@@ -7,7 +7,7 @@ import {
 } from './limits.js';
 import type { ProfileRecord } from './profile-store.js';
 import type { JsonObject, JsonValue, TrackArray } from './types.js';
-import { isCurrencyCode, isPlainObject, jsonBytes, parseEventTime } from './validators.js';
+import { isCurrencyCode, isPlainObject, jsonBytes, normalizePhone, parseEventTime } from './validators.js';
 
 /** §2.12: the fatal text Braze sends for a body without any object. */
 export const MSG_NO_DATA = "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields.";
@@ -261,6 +261,7 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     } else if (item.array === 'events') {
       points = applyEvent(profile, item.event, ctx);
       counters.dataPoints.events += points;
+      startDoubleOptIn(profile, item.event.name, ctx, where);
     } else {
       points = applyPurchase(profile, item.purchase, ctx);
       counters.dataPoints.purchases += points;
@@ -294,6 +295,26 @@ function applyEvent(profile: ProfileRecord, event: PreparedEvent, ctx: HandlerCo
     name: event.name, time, properties: event.properties, ...(event.app_id === undefined ? {} : { app_id: event.app_id }),
   }, ctx.store.historySize);
   return 1;
+}
+
+/**
+ * A double opt-in event (config `doubleOptInEvents`) stands in for the customer's Braze workflow:
+ * the profile's phone enters a pending double opt-in in the event's SMS group, exactly as
+ * `use_double_opt_in_logic: true` with `subscribed` does (§7), and stays Unsubscribed until confirmed.
+ * A phone already Subscribed in the group stays so.
+ */
+function startDoubleOptIn(profile: ProfileRecord, eventName: string, ctx: HandlerContext, where: string): void {
+  const groupId = Object.hasOwn(ctx.doubleOptInEvents, eventName) ? ctx.doubleOptInEvents[eventName] : undefined;
+  if (groupId === undefined) return;
+  if (profile.phone === null || normalizePhone(profile.phone) === null) {
+    ctx.warnings.push(`${where}: double opt-in event '${eventName}' for a profile without a valid phone; no double opt-in started in group ${groupId}`);
+    return;
+  }
+  if (profile.subscription_groups[groupId]?.state === 'subscribed') {
+    ctx.warnings.push(`${where}: double opt-in event '${eventName}': the phone is already subscribed to group ${groupId}; nothing pending`);
+    return;
+  }
+  ctx.store.setSubscription(profile, groupId, 'subscribed', ctx.nowMs, true);
 }
 
 /** §8: a purchase of quantity n counts as n purchases; purchase properties cost data points. */

@@ -69,6 +69,49 @@ describe('the tributary command', () => {
     expect(await t.exited).toBe(0);
   });
 
+  it('`sandbox --sms-group G --double-opt-in-event NAME=G` declares SMS groups and events that start a pending double opt-in', async () => {
+    const sms = '8a0c9d4e-2b7f-4e61-8c3a-5d9e1f2a3b44';
+    const other = '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d';
+    const t = tributary(['sandbox', '--kafka-port', '0', '--registry-port', '0', '--braze-port', '0',
+      '--sms-group', sms, `--sms-group=${other.toUpperCase()}`, '--double-opt-in-event', `quikly_sms_optin=${sms}`]);
+    const ready = JSON.parse(await t.firstLine) as { braze: string; brazeApiKey: string };
+    const config = await (await fetch(`${ready.braze}/_sandbox/config`)).json() as Record<string, unknown>;
+    expect(config.subscriptionGroups).toEqual({ [sms]: 'sms', [other]: 'sms' });
+    expect(config.doubleOptInEvents).toEqual({ quikly_sms_optin: sms });
+    const api = (path: string, body?: unknown) => fetch(`${ready.braze}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${ready.brazeApiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const track = await api('/users/track', {
+      attributes: [{ external_id: 'q1', phone: '+15555550100' }],
+      events: [{ external_id: 'q1', name: 'quikly_sms_optin', time: '2024-05-01T10:00:00Z' }],
+    });
+    expect(track.status).toBe(201);
+    const status = () => api(`/subscription/status/get?subscription_group_id=${sms}&phone=%2B15555550100`).then((r) => r.json());
+    expect(await status()).toEqual({ status: { '+15555550100': 'Unsubscribed' }, message: 'success' });
+    // The other declared group is an SMS group: it refuses emails.
+    const email = await api('/subscription/status/set', { subscription_group_id: other, subscription_state: 'subscribed', email: 'a@example.com' });
+    expect(email.status).toBe(400);
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+  });
+
+  it('`sandbox` refuses a bad --sms-group or --double-opt-in-event with exit code 2', async () => {
+    const sms = '8a0c9d4e-2b7f-4e61-8c3a-5d9e1f2a3b44';
+    const cases: [string[], string][] = [
+      [['--sms-group', 'marketing'], '--sms-group takes a subscription group id'],
+      [['--double-opt-in-event', 'optin'], '--double-opt-in-event takes NAME=GROUP_ID'],
+      [['--double-opt-in-event', `optin=${sms}`], 'is not an SMS group; declare it with --sms-group'],
+    ];
+    const runs = cases.map(([flags]) => tributary(['sandbox', '--kafka-port', '0', '--registry-port', '0', '--braze-port', '0', ...flags]));
+    for (const [i, run] of runs.entries()) {
+      expect(await run.exited).toBe(2);
+      expect(run.err()).toContain(cases[i]![1]);
+      expect(run.out()).toBe('');
+    }
+  });
+
   it('`config check` lists every problem at once and exits 1; a good file passes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
     try {

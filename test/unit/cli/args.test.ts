@@ -15,4 +15,12 @@ describe('parseFlags', () => {
     expect(() => parseFlags(['--port', 'abc'], spec)).toThrow(/--port takes a number/);
     expect(() => parseFlags(['--auto-create=maybe'], spec)).toThrow(/true or false/);
   });
+
+  it('collects every value of a repeatable string flag in order, and keeps the last value of the others', () => {
+    const repeatable = { ...spec, tag: { type: 'string', help: '', repeatable: true } } as const;
+    expect(parseFlags(['--tag', 'a', '--host', 'h1', '--tag=b', '--host=h2'], repeatable).flags).toEqual({ tag: ['a', 'b'], host: 'h2' });
+    expect(parseFlags(['--tag', 'only'], repeatable).flags.tag).toEqual(['only']);
+    expect(parseFlags([], repeatable).flags.tag).toBeUndefined();
+    expect(() => parseFlags(['--tag'], repeatable)).toThrow(/--tag needs a value/);
+  });
 });
