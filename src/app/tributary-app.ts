@@ -10,6 +10,8 @@ import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
 import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
+import { createRecordProducer } from '../adapters/kafka/record-producer.js';
+import { fileURLToPath } from 'node:url';
 import { RecordDecoder } from '../adapters/schema-registry/record-decoder.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -32,8 +34,13 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
   if (unsupported.length > 0) {
     throw new TributaryError('config_invalid', `topics.consume: ${unsupported.join(', ')} ${unsupported.length === 1 ? 'is' : 'are'} not consumed by this release; remove ${unsupported.length === 1 ? 'it' : 'them'} from topics.consume`);
   }
+  // Quikly's delayed steps come back through tributary's own topic: whoever reads activations reads it too.
+  if (config.topics.consume.includes('quiklyActivations')) topics.set(config.topics.quiklyDelayed, 'quikly.delayed');
   return topics;
 }
+
+/** The Avro schemas shipped beside the code (schemas/ at the package root, from src/app or dist/app). */
+const SCHEMA_FILE = (name: string): string => fileURLToPath(new URL(`../../schemas/${name}.avsc`, import.meta.url));
 
 export interface AppDeps {
   readonly logger?: Logger;
@@ -138,6 +145,12 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       password: config.schemaRegistry.password,
     }),
     deadLetters: createDeadLetterWriter(producer, config.topics.deadLetter),
+    producer: createRecordProducer(producer, {
+      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed },
+      avroTopics: config.partners.quikly.creditsFormat === 'avro' ? new Map([['quiklyCredits', { schemaFile: SCHEMA_FILE('quikly.credits') }]]) : new Map(),
+      registry: { url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password },
+      now: () => clock.now(),
+    }),
     committer: { commit: (offsets) => source.commit(offsets) },
     braze: {
       transport,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { defaultConfig, loadConfig, type DeepPartial, type TributaryConfig, type InputTopicKey } from '../config/index.js';
-import { startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
+import { consumedTopics, startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
 import { SAMPLE_KOMO_HUB_CONFIG, type SampleRecord } from '../app/sample-records.js';
 import { encodeAvro, publishSchemas, readTopicSchemas, type PublishedSchema } from '../adapters/schema-registry/schema-publisher.js';
 import {
@@ -82,7 +82,9 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const kafka = new Kafka({ clientId: 'tributary-demo-producer', brokers: [...brokers], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    const topicNames = [...new Set([...config.topics.consume.map((k) => config.topics[k]), config.topics.deadLetter])];
+    // Every topic the app reads or writes: its inputs (Quikly's delayed steps included), the dead letters, the credits.
+    const written = config.topics.consume.includes('quiklyActivations') ? [config.topics.quiklyCredits] : [];
+    const topicNames = [...new Set([...consumedTopics(config).keys(), config.topics.deadLetter, ...written])];
     await admin.createTopics({ topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })) });
     await waitForLeaders(admin, topicNames);
     await admin.disconnect();

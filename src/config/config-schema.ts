@@ -44,6 +44,7 @@ const TOPIC_DESCRIPTIONS: Record<InputTopicKey | OutputTopicKey, string> = {
   komoSubmissions: 'Input: Komo form submissions, mapped per hub (see partners.komo.hubs).',
   quiklyActivations: 'Input: Quikly activations (email and SMS acquisition, attributes).',
   brazeEvents: 'Input: Braze events forwarded to partners (Movable Ink, Quikly webhook).',
+  quiklyDelayed: 'tributary\'s own topic (input and output): Quikly SMS steps handed off until they are due (the subscription wait, double opt-in watching). Consumed whenever quiklyActivations is. Delete cleanup policy, retention longer than the longest wait (partners.quikly.doubleOptIn.deadlineMs).',
   quiklyCredits: 'Output: one record per Quikly SMS acquisition with its outcome.',
   deadLetter: 'Output: records that could not be decoded, mapped or delivered, with the reason in headers.',
 };

@@ -93,6 +93,7 @@ export const INPUT_TOPIC_KEYS = [
   'komoSubmissions',
   'quiklyActivations',
   'brazeEvents',
+  'quiklyDelayed',
 ] as const;
 export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number];
 

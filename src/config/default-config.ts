@@ -61,8 +61,9 @@ function buildDefaults(): TributaryConfig {
       quiklyActivations: 'quikly.activations',
       brazeEvents: 'braze.events',
       quiklyCredits: 'quikly.credits',
+      quiklyDelayed: 'tributary.quikly.delayed',
       deadLetter: 'tributary.dlq',
-      consume: ['actioniqAudienceMembership', 'actioniqUserAttributes', 'actioniqEvents', 'extoleEvents', 'komoSubmissions'],
+      consume: ['actioniqAudienceMembership', 'actioniqUserAttributes', 'actioniqEvents', 'extoleEvents', 'komoSubmissions', 'quiklyActivations'],
     },
     partners: defaultPartnerOptions(),
     pipeline: {

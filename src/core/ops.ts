@@ -89,11 +89,36 @@ export interface SubscriptionSetOp {
   readonly useDoubleOptIn?: boolean;
 }
 
-export type Op = TrackOp | IdentityLookupOp | SubscriptionGetOp | SubscriptionSetOp;
+/**
+ * Produce one record to a topic tributary owns (a hand-off: a delayed step, a decision for a partner).
+ * Done once Kafka acknowledged it from all in-sync replicas. The topic is named by its key under `topics`
+ * in the configuration, so mappers stay free of deployment names.
+ */
+export interface KafkaProduceOp {
+  readonly kind: 'kafka.produce';
+  readonly topicKey: string;
+  readonly key: string;
+  readonly value: JsonObject;
+  /** A field of `value` set to the moment of sending, in epoch ms (mappers read no clock). */
+  readonly stampField?: string;
+}
+
+/** Wait until an instant (a step that is due later). Answered with a {@link TimerAnswer}. */
+export interface TimerWaitOp {
+  readonly kind: 'timer.wait';
+  readonly untilMs: number;
+}
+
+export interface TimerAnswer {
+  /** When the wait ended: the flow's notion of "now". */
+  readonly firedAtMs: number;
+}
+
+export type Op = TrackOp | IdentityLookupOp | SubscriptionGetOp | SubscriptionSetOp | KafkaProduceOp | TimerWaitOp;
 export type OpKind = Op['kind'];
 
 /** What a delivered op answered: data for the next step of a flow. Writes answer nothing. */
-export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | undefined;
+export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | TimerAnswer | undefined;
 
 /**
  * One step of a flow: ops to run (in order, under the flow's user key) and what to do with their answers.
@@ -107,6 +132,11 @@ export type FlowStep =
       readonly then?: (answers: readonly OpAnswer[]) => FlowStep;
       /** When these ops are delivered, the profile `user` holds `email` (remembered by the identity resolver). */
       readonly establishes?: { readonly email: string; readonly user: BrazeUserRef };
+      /**
+       * When an op of this step is dead-lettered: a last step to run before the record is dead-lettered with
+       * that op's reason (for example, telling the partner the outcome failed).
+       */
+      readonly otherwise?: (failure: { readonly code: string; readonly detail: string }) => FlowStep;
     }
   | { readonly type: 'done' }
   /** The flow cannot go on with this data: the record is dead-lettered with this code. */
@@ -148,6 +178,10 @@ export function opKeyOf(op: Op): string {
     case 'subscription.get':
     case 'subscription.set':
       return userKeyOf(op.subscriber);
+    case 'kafka.produce':
+      return `kafka:${op.key}`;
+    case 'timer.wait':
+      return 'timer';
     default:
       return userKeyOf(op.user);
   }

@@ -123,3 +123,21 @@ export interface PipelineLog {
   warn(fields: object, msg: string): void;
   error(fields: object, msg: string): void;
 }
+
+/** One record for a topic tributary owns, named by its key under `topics` in the configuration. */
+export interface ProducedRecord {
+  readonly topicKey: string;
+  readonly key: string;
+  readonly value: Readonly<Record<string, unknown>>;
+  /** A field of `value` the producer sets to the moment of sending (epoch ms). */
+  readonly stampField?: string;
+}
+
+/**
+ * Writes records to the topics tributary owns (hand-offs and partner decisions), encoded as each topic's
+ * contract says; resolves once Kafka acknowledged them from all in-sync replicas. Rejects with
+ * `retryable: false` for what a retry cannot fix (a record too large), else with a retryable error.
+ */
+export interface RecordProducer {
+  send(records: readonly ProducedRecord[]): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import type { BrazeHttpResponse } from './ports.js';
+import type { BrazeHttpResponse, ProducedRecord } from './ports.js';
 import type { Op, OpAnswer } from './ops.js';
 import { brazeMessageOf } from './track-response.js';
 
@@ -15,7 +15,11 @@ export type FlushReason = 'count' | 'bytes' | 'linger' | 'drain' | 'split';
 /** One HTTP request as a sink builds it. */
 export type SinkRequest =
   | { readonly method: 'POST'; readonly path: string; readonly body: unknown }
-  | { readonly method: 'GET'; readonly path: string; readonly query: Readonly<Record<string, string | readonly string[]>> };
+  | { readonly method: 'GET'; readonly path: string; readonly query: Readonly<Record<string, string | readonly string[]>> }
+  /** Records for topics tributary owns, through the {@link RecordProducer} port. */
+  | { readonly method: 'PRODUCE'; readonly records: readonly ProducedRecord[] }
+  /** No request: the answer comes when the clock reaches `untilMs`. */
+  | { readonly method: 'WAIT'; readonly untilMs: number };
 
 /** How one op ended in one answered request. */
 export type ItemResult =

@@ -3,16 +3,17 @@ import type { MapResult } from '../core/ops.js';
 import { ACTIONIQ } from './actioniq/index.js';
 import { EXTOLE } from './extole/index.js';
 import { KOMO } from './komo/index.js';
+import { QUIKLY } from './quikly/index.js';
 import type { Mapper, PartnerTopic } from './partner.js';
 
 export type { Mapper, PartnerDescriptor, PartnerTopic } from './partner.js';
 
 /** Every partner tributary maps into Braze: one line each. */
-export const PARTNERS = [ACTIONIQ, EXTOLE, KOMO] as const;
+export const PARTNERS = [ACTIONIQ, EXTOLE, KOMO, QUIKLY] as const;
 
 type Topics = (typeof PARTNERS)[number]['topics'][number];
 
-/** The input topics tributary maps into Braze, by their kinds (their default names in topics.md). */
+/** The input topics tributary maps into Braze, by their kinds (`<partner>.<topic>`, mostly their default names in topics.md). */
 export type InputTopicKind = Topics['kind'];
 export type PartnerName = (typeof PARTNERS)[number]['name'];
 

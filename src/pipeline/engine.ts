@@ -3,12 +3,14 @@ import { IdentityCache, type IdentityCacheOptions } from '../core/identity-cache
 import type { FlowStep, MapResult, Op, OpAnswer } from '../core/ops.js';
 import type {
   BrazeTransport, Clock, DeadLetter, DeadLetterWriter, DecodeResult, OffsetCommitter, PipelineLog, PipelineObserver,
-  RawRecord, RecordDecoder, TopicPartitionOffset,
+  RawRecord, RecordDecoder, RecordProducer, TopicPartitionOffset,
 } from '../core/ports.js';
 import type { TrackBatchPolicy } from '../core/track-batch.js';
 import { usersTrackSink } from '../core/sinks/users-track.js';
 import { identityResolverSink } from '../core/sinks/users-export-ids.js';
 import { subscriptionStatusGetSink, subscriptionStatusSetSink } from '../core/sinks/subscription-status.js';
+import { kafkaHandOffSink } from '../core/sinks/kafka-hand-off.js';
+import { timerSink } from '../core/sinks/timer.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { PartitionOffsets } from './partition-offsets.js';
 import { SinkRunner, type ConfigProblem, type OpOutcome } from './sink-runner.js';
@@ -48,6 +50,8 @@ export interface PipelineEngineOptions {
   readonly topics: ReadonlyMap<string, TopicHandler>;
   readonly decoder: RecordDecoder;
   readonly deadLetters: DeadLetterWriter;
+  /** Writes hand-offs and partner decisions to the topics tributary owns. */
+  readonly producer?: RecordProducer;
   readonly committer: OffsetCommitter;
   readonly braze: BrazeSinksOptions;
   /** Fetching waits while this many ops are queued or in flight, waiting flows included (bounded memory). */
@@ -78,6 +82,8 @@ interface RecordTicket {
   remaining: number;
   failure: { code: string; detail: string; brazeErrorType?: string } | null;
   flow: FlowRun | null;
+  /** Set while a flow's `otherwise` step runs: the record is dead-lettered with this once it ends. */
+  failedWith: { code: string; detail: string; brazeErrorType?: string } | null;
 }
 
 /** The callbacks a Kafka adapter hands over with each fetched batch. */
@@ -88,6 +94,9 @@ export interface BatchControl {
   /** False once the batch is stale (rebalance) or the consumer is stopping. */
   isActive(): boolean;
 }
+
+/** Sinks that are not Braze's have no rate budget. */
+const UNLIMITED = { limit: Number.MAX_SAFE_INTEGER, windowMs: 1000 };
 
 const DECODE_RETRY: RetryPolicy = { maxAttempts: Number.MAX_SAFE_INTEGER, baseMs: 200, maxMs: 10_000 };
 
@@ -122,7 +131,10 @@ export class PipelineEngine {
         { policy: this.identity, rate: braze.rates.exportIds, maxConcurrentRequests: braze.maxConcurrentRequests },
         { policy: subscriptionStatusGetSink(linger), rate: braze.rates.subscriptionGet, maxConcurrentRequests: braze.maxConcurrentRequests },
         { policy: subscriptionStatusSetSink(linger), rate: braze.rates.subscriptionSet, maxConcurrentRequests: braze.maxConcurrentRequests },
+        { policy: kafkaHandOffSink(linger), rate: UNLIMITED, maxConcurrentRequests: 4, retryForever: true },
+        { policy: timerSink(), rate: UNLIMITED, maxConcurrentRequests: Number.MAX_SAFE_INTEGER },
       ],
+      ...(options.producer ? { producer: options.producer } : {}),
       clock: options.clock,
       random: options.random,
       observer,
@@ -181,7 +193,7 @@ export class PipelineEngine {
       }
       wm.track(record.offset);
       this.options.observer.recordReceived(partner, topic);
-      const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null };
+      const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null, failedWith: null };
       if (!handler) {
         this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
       } else {
@@ -247,8 +259,7 @@ export class PipelineEngine {
     let step = first;
     for (;;) {
       if (step.type === 'done') {
-        this.options.observer.flowEnded(name, 'completed');
-        this.recordDone(ticket);
+        this.finishFlow(ticket, name);
         return null;
       }
       if (step.type === 'invalid') {
@@ -260,14 +271,26 @@ export class PipelineEngine {
       if (step.ops.length > 0) return step;
       const then = step.then;
       if (!then) {
-        this.options.observer.flowEnded(name, 'completed');
-        this.recordDone(ticket);
+        this.finishFlow(ticket, name);
         return null;
       }
       const next = this.advance(ticket, name, () => then([]));
       if (next === null) return null;
       step = next;
     }
+  }
+
+  /** A flow ended without a failed op: the record is done, or dead-lettered if an `otherwise` step was running. */
+  private finishFlow(ticket: RecordTicket, name: string): void {
+    const failed = ticket.failedWith;
+    if (failed) {
+      this.options.observer.flowEnded(name, 'dead_lettered');
+      this.deadLetter(ticket, failed.code, failed.detail, failed.brazeErrorType);
+      return;
+    }
+    this.options.observer.flowEnded(name, 'completed');
+    this.options.observer.recordDelivered(ticket.partner, this.options.clock.now() - ticket.record.timestampMs);
+    this.recordDone(ticket);
   }
 
   /** Runs a flow's transition; a transition that throws is a bug, and the record is dead-lettered. */
@@ -300,8 +323,23 @@ export class PipelineEngine {
     }
     if (--ticket.remaining > 0) return;
     if (ticket.failure) {
+      const failure = ticket.failure;
+      const otherwise = run?.step.otherwise;
+      if (run && otherwise && !ticket.failedWith) {
+        // The flow's last word before the record is dead-lettered (for example a failed decision for the partner).
+        ticket.failedWith = failure;
+        ticket.failure = null;
+        const next = this.advance(ticket, run.name, () => otherwise({ code: failure.code, detail: failure.detail }));
+        const ops = next === null ? null : this.settleStep(ticket, run.name, next);
+        if (ops === null) return;
+        run.step = ops;
+        run.answers = [];
+        ticket.remaining = ops.ops.length;
+        return ops.ops;
+      }
       if (run) this.options.observer.flowEnded(run.name, 'dead_lettered');
-      this.deadLetter(ticket, ticket.failure.code, ticket.failure.detail, ticket.failure.brazeErrorType);
+      const first = ticket.failedWith ?? failure;
+      this.deadLetter(ticket, first.code, first.detail, first.brazeErrorType);
       return;
     }
     if (run) {
@@ -317,7 +355,8 @@ export class PipelineEngine {
         ticket.remaining = ops.ops.length;
         return ops.ops;
       }
-      this.options.observer.flowEnded(run.name, 'completed');
+      this.finishFlow(ticket, run.name);
+      return;
     }
     this.options.observer.recordDelivered(ticket.partner, this.options.clock.now() - ticket.record.timestampMs);
     this.recordDone(ticket);

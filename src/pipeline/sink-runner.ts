@@ -4,8 +4,8 @@ import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
 import { redactText } from '../core/redact-text.js';
 import { TributaryError } from '../core/errors.js';
 import { opKeyOf, type Op, type OpAnswer } from '../core/ops.js';
-import type { BrazeHttpResponse, BrazeTransport, Clock, PipelineObserver } from '../core/ports.js';
-import type { FlushReason, ItemResult, SinkBatch, SinkPolicy, Verdict } from '../core/sink.js';
+import type { BrazeHttpResponse, BrazeTransport, Clock, PipelineObserver, RecordProducer } from '../core/ports.js';
+import type { FlushReason, ItemResult, SinkBatch, SinkPolicy, SinkRequest, Verdict } from '../core/sink.js';
 import { describeTrackOp } from '../core/sinks/users-track.js';
 
 /** How an op ended. `delivered: false` means it is dead-lettered with this reason. */
@@ -27,10 +27,14 @@ export interface SinkSetup {
   /** The rate budget of the sink's Braze endpoint group, for the whole workspace. */
   readonly rate: { readonly limit: number; readonly windowMs: number };
   readonly maxConcurrentRequests: number;
+  /** Infrastructure the data does not depend on (Kafka): retried for as long as it takes, never dead-lettered. */
+  readonly retryForever?: boolean;
 }
 
 export interface SinkRunnerOptions<T> {
   readonly transport: BrazeTransport;
+  /** For sinks that hand records to Kafka. */
+  readonly producer?: RecordProducer;
   readonly sinks: readonly SinkSetup[];
   readonly retry: RetryPolicy;
   /** Fraction of every budget this instance may use. */
@@ -366,6 +370,16 @@ export class SinkRunner<T> {
     s.requestsInFlight++;
     const startedAt = clock.now();
     const req = job.request;
+    if (req.method === 'PRODUCE' || req.method === 'WAIT') {
+      this.runLocal(s, job, req)
+        .then((verdict) => this.settle(s, job, verdict))
+        .catch((err: unknown) => this.report(err))
+        .finally(() => {
+          s.requestsInFlight--;
+          this.pump();
+        });
+      return;
+    }
     const sent = req.method === 'POST' ? transport.post(req.path, req.body) : transport.get(req.path, req.query);
     sent
       .then(
@@ -389,6 +403,26 @@ export class SinkRunner<T> {
         s.requestsInFlight--;
         this.pump();
       });
+  }
+
+  /** Requests that are not Braze's: a produce to Kafka, or a wait. */
+  private async runLocal(s: SinkState<T>, job: Job<T>, req: Extract<SinkRequest, { method: 'PRODUCE' | 'WAIT' }>): Promise<Verdict<Item<T>> | { kind: 'network' }> {
+    const { clock } = this.options;
+    if (req.method === 'WAIT') {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.max(0, req.untilMs - clock.now())));
+      return job.read({ status: 200, headers: () => undefined, body: clock.now() });
+    }
+    const producer = this.options.producer;
+    if (!producer) return { kind: 'config', status: 0, message: `no producer is configured for ${s.endpoint}` };
+    try {
+      await producer.send(req.records);
+    } catch (err) {
+      const e = err as { retryable?: boolean; message?: string };
+      this.options.onError?.(new Error(`producing to a hand-off topic failed${e.retryable === false ? '' : ' (will retry)'}: ${e.message ?? String(err)}`));
+      if (e.retryable === false) return { kind: 'reject', status: 0, message: e.message ?? 'Kafka refused the record' };
+      return { kind: 'network' };
+    }
+    return job.read({ status: 200, headers: () => undefined, body: null });
   }
 
   private settle(s: SinkState<T>, job: Job<T>, verdict: Verdict<Item<T>> | { kind: 'network' }): void {
@@ -435,7 +469,7 @@ export class SinkRunner<T> {
         for (const it of current) attempt = Math.max(attempt, it.attempt);
         const at = now + backoffMs(attempt, retry, random);
         for (const it of current) {
-          if (it.attempt >= retry.maxAttempts) {
+          if (it.attempt >= retry.maxAttempts && !s.setup.retryForever) {
             const last = verdict.kind === 'network' ? 'network' : `${verdict.reason} ${verdict.status}`;
             this.finish(s, it, { delivered: false, code: 'braze_retries_exhausted', detail: `gave up after ${it.attempt} attempts (last: ${last})` });
           } else {
@@ -588,5 +622,9 @@ function describeOp(op: Op): string {
       return `the subscription state read of group ${op.groupId}`;
     case 'subscription.set':
       return `the subscription change in group ${op.groupId}`;
+    case 'kafka.produce':
+      return `the record for topics.${op.topicKey}`;
+    case 'timer.wait':
+      return 'the wait';
   }
 }

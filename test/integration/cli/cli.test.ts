@@ -128,10 +128,10 @@ describe('the tributary command', () => {
       expect(good.out()).toContain('configuration OK');
       expect(good.out()).not.toContain('very-secret-key');
       const quikly = join(dir, 'quikly.yaml');
-      writeFileSync(quikly, 'topics:\n  consume: [extoleEvents, quiklyActivations]\n');
+      writeFileSync(quikly, 'topics:\n  consume: [extoleEvents, brazeEvents]\n');
       const notYet = tributary(['config', 'check', '--config', quikly], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' });
       expect(await notYet.exited).toBe(1);
-      expect(notYet.err()).toContain('quiklyActivations is not consumed by this release');
+      expect(notYet.err()).toContain('brazeEvents is not consumed by this release');
       const missing = tributary(['config', 'check'], { BRAZE_REST_ENDPOINT: '', BRAZE_API_KEY: '' });
       expect(await missing.exited).toBe(1);
       expect(missing.err()).toContain('BRAZE_API_KEY');

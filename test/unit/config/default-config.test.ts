@@ -16,7 +16,8 @@ describe('defaultConfig', () => {
     expect(config.braze.objectLimitMode).toBe('combined');
     expect(config.braze.rateLimits['users.track']).toEqual({ limit: 3000, windowMs: 3000 });
     expect(config.topics.deadLetter).toBe('tributary.dlq');
-    expect(config.topics.consume).toEqual(['actioniqAudienceMembership', 'actioniqUserAttributes', 'actioniqEvents', 'extoleEvents', 'komoSubmissions']);
+    expect(config.topics.consume).toEqual(['actioniqAudienceMembership', 'actioniqUserAttributes', 'actioniqEvents', 'extoleEvents', 'komoSubmissions', 'quiklyActivations']);
+    expect(config.topics.quiklyDelayed).toBe('tributary.quikly.delayed');
   });
 
   it('returns a deep-frozen tree, a new one on each call', () => {

@@ -344,7 +344,7 @@ describe('loadConfig problems', () => {
   it('checks consumed topic keys and refuses a dead-letter topic that is also consumed', async () => {
     const file = await writeConfig('tributary.yaml', 'topics:\n  deadLetter: extole.events\n  consume: [extoleEvents, extoleEvents, extole]\n');
     expect(await problemsOf(load({ file }))).toEqual([
-      'topics.consume[2]: must be one of actioniqAudienceMembership, actioniqUserAttributes, actioniqEvents, extoleEvents, komoSubmissions, quiklyActivations, brazeEvents (got "extole"); did you mean extoleEvents?',
+      'topics.consume[2]: must be one of actioniqAudienceMembership, actioniqUserAttributes, actioniqEvents, extoleEvents, komoSubmissions, quiklyActivations, brazeEvents, quiklyDelayed (got "extole"); did you mean extoleEvents?',
       'topics.consume: lists "extoleEvents" more than once',
       'topics.deadLetter: must differ from topics.extoleEvents, which is also "extole.events": dead letters would be consumed again',
     ]);

@@ -4,11 +4,12 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { toPlain } from '../../../src/adapters/schema-registry/avro-values.js';
 import { INPUT_TOPIC_KINDS, MAPPERS, type InputTopicKind } from '../../../src/partners/index.js';
-import { loadFixtureCases } from './load-fixtures.js';
+import { comparable, loadFixtureCases } from './load-fixtures.js';
 
 const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+// Every partner topic of topics.md; quikly.delayed is tributary's own (JSON, written and read only by tributary).
 const TOPICS = [
-  ...INPUT_TOPIC_KINDS, 'quikly.activations', 'braze.events', 'quikly.credits',
+  ...new Set([...INPUT_TOPIC_KINDS.filter((kind) => kind !== 'quikly.delayed'), 'quikly.activations', 'braze.events', 'quikly.credits']),
 ] as const;
 const TIMESTAMP_FIELDS = new Set(['updated_at', 'timestamp', 'occurred_at', 'submitted_at', 'decided_at', 'time']);
 
@@ -93,7 +94,7 @@ describe('the Avro schemas', () => {
 describe('a record encoded with its Avro schema and decoded', () => {
   // avsc decodes the ambiguous props union wrapped ({"long": 5}) with its default options and refuses it
   // unwrapped; the record decoder unwraps it (toPlain), so these decode the way it does.
-  const cases = loadFixtureCases().filter((c) => c.expected.type !== 'invalid');
+  const cases = loadFixtureCases().filter((c) => c.expected.type !== 'invalid' && (TOPICS as readonly string[]).includes(c.topic));
 
   it.each(cases.map((c) => [`${c.partner}/${c.name}`, c] as const))(
     'maps %s to the same result as its JSON form',
@@ -101,11 +102,11 @@ describe('a record encoded with its Avro schema and decoded', () => {
       const type = avro.Type.forSchema(readSchema(c.topic) as avro.Schema);
       const encoded = type.toBuffer(type.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true }));
       const decoded = toPlain(type, type.fromBuffer(encoded));
-      expect(MAPPERS[c.topic].map(decoded, c.options)).toStrictEqual(c.expected);
+      expect(comparable(MAPPERS[c.topic].map(decoded, c.options))).toStrictEqual(c.expected);
     },
   );
 
-  it.each(INPUT_TOPIC_KINDS.map((kind) => [kind]))(
+  it.each(INPUT_TOPIC_KINDS.filter((kind) => (TOPICS as readonly string[]).includes(kind)).map((kind) => [kind]))(
     'maps the same when the timestamps of %s are decoded as Dates',
     (kind: InputTopicKind) => {
       const writer = avro.Type.forSchema(readSchema(kind) as avro.Schema);
@@ -117,19 +118,19 @@ describe('a record encoded with its Avro schema and decoded', () => {
           writer.toBuffer(writer.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true })),
         ));
         expect(Object.values(decoded as object).some((value) => value instanceof Date), c.name).toBe(true);
-        expect(MAPPERS[kind].map(decoded, c.options), c.name).toStrictEqual(c.expected);
+        expect(comparable(MAPPERS[kind].map(decoded, c.options)), c.name).toStrictEqual(c.expected);
       }
     },
   );
 
-  it.each(INPUT_TOPIC_KINDS.map((kind) => [kind]))(
+  it.each(INPUT_TOPIC_KINDS.filter((kind) => (TOPICS as readonly string[]).includes(kind)).map((kind) => [kind]))(
     'maps the same when every union of %s is decoded wrapped',
     (kind: InputTopicKind) => {
       const writer = avro.Type.forSchema(readSchema(kind) as avro.Schema);
       const wrapped = avro.Type.forSchema(readSchema(kind) as avro.Schema, { wrapUnions: 'always' });
       for (const c of cases.filter((fixture) => fixture.topic === kind)) {
         const encoded = writer.toBuffer(writer.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true }));
-        expect(MAPPERS[kind].map(toPlain(wrapped, wrapped.fromBuffer(encoded)), c.options), c.name).toStrictEqual(c.expected);
+        expect(comparable(MAPPERS[kind].map(toPlain(wrapped, wrapped.fromBuffer(encoded)), c.options)), c.name).toStrictEqual(c.expected);
       }
     },
   );

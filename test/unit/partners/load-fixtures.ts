@@ -13,7 +13,7 @@ import type { InputTopicKind, PartnerName } from '../../../src/partners/index.js
  */
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/partners/', import.meta.url));
 
-export const PARTNERS: readonly PartnerName[] = ['actioniq', 'extole', 'komo'];
+export const PARTNERS: readonly PartnerName[] = ['actioniq', 'extole', 'komo', 'quikly'];
 
 export interface FixtureCase {
   readonly partner: PartnerName;
@@ -34,6 +34,7 @@ export function loadPartnerOptions(): PartnerOptions {
     actioniq: readJson(`${FIXTURES_DIR}actioniq/options.json`),
     extole: readJson(`${FIXTURES_DIR}extole/options.json`),
     komo: readJson(`${FIXTURES_DIR}komo/options.json`),
+    quikly: readJson(`${FIXTURES_DIR}quikly/options.json`),
   } as PartnerOptions;
 }
 
@@ -59,4 +60,9 @@ export function loadFixtureCases(): FixtureCase[] {
         };
       });
   });
+}
+
+/** What a fixture can hold of a result: a flow's transitions are functions, so a flow is kept as JSON keeps it. */
+export function comparable(result: MapResult): unknown {
+  return result.type === 'flow' ? JSON.parse(JSON.stringify(result)) : result;
 }

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { PipelineEngine, type BatchControl } from '../../../src/pipeline/engine.js';
 import { NOOP_OBSERVER } from '../../../src/core/ports.js';
 import { systemClock } from '../../../src/adapters/system-clock.js';
-import { topicHandler } from '../../../src/partners/index.js';
+import { defaultPartnerOptions, topicHandler } from '../../../src/partners/index.js';
 import type { DeadLetter, RawRecord } from '../../../src/core/ports.js';
 import { RecordDecoder } from '../../../src/adapters/schema-registry/record-decoder.js';
 import { FakeBrazeTransport } from '../../helpers/fake-braze.js';
@@ -49,7 +49,7 @@ function event(offset: number, user: string, name: string): RawRecord {
 }
 
 const silentLog = { info() {}, warn() {}, error() {} };
-const OPTIONS = { actioniq: { attributePrefix: 'AIQ' }, extole: { externalIdFrom: 'partner_user_id', withoutExternalId: 'lookup', rewardStates: ['FULFILLED'] }, komo: { hubs: {} } } as const;
+const OPTIONS = defaultPartnerOptions();
 const FAST = { limit: 1_000_000, windowMs: 1000 };
 type RecordDecoderLike = ConstructorParameters<typeof PipelineEngine>[0]['decoder'];
 

@@ -50,7 +50,8 @@ describe('toPlain', () => {
   });
 
   it('decodes every valid partner fixture to exactly its plain JSON form, leaving nothing for the mappers to unwrap', () => {
-    const cases = loadFixtureCases().filter((c) => c.expected.type !== 'invalid');
+    // quikly.delayed is tributary's own JSON topic, with no Avro schema.
+    const cases = loadFixtureCases().filter((c) => c.expected.type !== 'invalid' && c.topic !== 'quikly.delayed');
     expect(cases.length).toBeGreaterThan(5);
     for (const c of cases) {
       const schema = readSchema(c.topic);
