@@ -169,9 +169,14 @@ export interface DlqEntry {
 }
 
 /** Reads the dead-letter topic from the beginning until `count` entries (or the timeout). */
-export async function readDeadLetters(brokers: readonly string[], topic: string, count: number, timeoutMs = 15_000): Promise<DlqEntry[]> {
-  const kafka = new Kafka({ clientId: 'dlq-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
-  const groupId = `dlq-reader-${randomUUID()}`;
+export function readDeadLetters(brokers: readonly string[], topic: string, count: number, timeoutMs = 15_000): Promise<DlqEntry[]> {
+  return readTopic(brokers, topic, count, timeoutMs);
+}
+
+/** Reads a topic from the beginning until `count` records (or the timeout), and a moment more. */
+export async function readTopic(brokers: readonly string[], topic: string, count: number, timeoutMs = 15_000): Promise<DlqEntry[]> {
+  const kafka = new Kafka({ clientId: 'topic-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const groupId = `topic-reader-${randomUUID()}`;
   trackExternal({ groups: [groupId] });
   const consumer = kafka.consumer({ groupId, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 200, maxWaitTimeInMs: 100 });
   const out: DlqEntry[] = [];
@@ -185,8 +190,8 @@ export async function readDeadLetters(brokers: readonly string[], topic: string,
     },
   });
   try {
-    await waitFor(() => out.length >= count, `${count} dead letters`, timeoutMs);
-    // Give a late extra letter a moment to show up, so "exactly these" assertions can fail.
+    await waitFor(() => out.length >= count, `${count} records on ${topic}`, timeoutMs);
+    // Give a late extra record a moment to show up, so "exactly these" assertions can fail.
     await new Promise((r) => setTimeout(r, 300));
   } finally {
     await consumer.disconnect();
