@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '../../../src/sandbox/index.js';
+import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, childEnv, readTopic, removeExternalResources, trackExternal, uniqueTopics, waitFor } from '../../helpers/e2e.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const SMS = '7b2e9d4c-1a3f-4b5e-9c7d-2e4f6a8b0c1d';
+let braze: BrazeSandbox | null = null;
+const closers: Array<() => Promise<void>> = [];
+const children: ChildProcess[] = [];
+let dir: string | null = null;
+
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  await braze?.close();
+  braze = null;
+  for (const close of closers.splice(0)) await close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = null;
+  await removeExternalResources();
+});
+
+function startProcessor(configFile: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'run', '--config', configFile], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.resume();
+  children.push(child);
+  return child;
+}
+
+describe('Quikly\'s subscription wait', () => {
+  it('survives a SIGKILL during the wait: after a restart every phone is subscribed and credited exactly once', async () => {
+    let brokers = EXTERNAL_KAFKA;
+    if (!brokers) {
+      const kafkaSandbox = await startKafkaSandbox({ partitions: 3, minSessionTimeoutMs: 100 });
+      closers.push(() => kafkaSandbox.close());
+      brokers = kafkaSandbox.brokers;
+    }
+    let registryUrl = EXTERNAL_REGISTRY;
+    if (!registryUrl) {
+      const registry = await startSchemaRegistry();
+      closers.push(() => registry.close());
+      registryUrl = registry.url;
+    }
+    braze = await startBrazeSandbox({ seed: 13, subscriptionGroups: { [SMS]: 'sms' } });
+    const topics = uniqueTopics();
+    dir = mkdtempSync(join(tmpdir(), 'tributary-quikly-'));
+    const configFile = join(dir, 'tributary.yaml');
+    const groupId = `quikly-restart-${randomUUID()}`;
+    const owned = [topics.quiklyActivations!, topics.quiklyDelayed!, topics.quiklyCredits!, topics.deadLetter!];
+    trackExternal({ topics: owned, groups: [groupId] });
+    writeFileSync(configFile, [
+      'kafka:',
+      `  groupId: ${groupId}`,
+      `  sessionTimeoutMs: ${SESSION_TIMEOUT_MS}`,
+      `  rebalanceTimeoutMs: ${SESSION_TIMEOUT_MS}`,
+      '  heartbeatIntervalMs: 200',
+      '  maxWaitTimeMs: 100',
+      'topics:',
+      `  quiklyActivations: ${topics.quiklyActivations}`,
+      `  quiklyDelayed: ${topics.quiklyDelayed}`,
+      `  quiklyCredits: ${topics.quiklyCredits}`,
+      `  deadLetter: ${topics.deadLetter}`,
+      '  consume: [quiklyActivations]',
+      'braze:',
+      '  lingerMs: 5',
+      'partners:',
+      '  quikly:',
+      '    subscriptionDelayMs: 4000',
+      '    creditsFormat: json',
+      'pipeline:',
+      '  commitIntervalMs: 100',
+      'observability:',
+      '  port: null',
+      '  logLevel: error',
+      '',
+    ].join('\n'));
+    const env = { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registryUrl, BRAZE_REST_ENDPOINT: braze.url, BRAZE_API_KEY: braze.apiKey };
+    const kafka = new Kafka({ clientId: 'quikly-producer', brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: owned.map((topic) => ({ topic, numPartitions: 2 })) });
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    const total = 5;
+    const phones = Array.from({ length: total }, (_, n) => `+1555557000${n}`);
+    await producer.send({
+      topic: topics.quiklyActivations!,
+      messages: phones.map((phone, n) => ({
+        key: `fan${n}@example.com`,
+        value: JSON.stringify({ activation_id: `act-${n}`, kind: 'sms_acquisition', occurred_at: Date.now(), email: `fan${n}@example.com`, phone, subscription_group_id: SMS, attributes: {} }),
+      })),
+    });
+    await producer.disconnect();
+
+    const state = braze.state;
+    const subscriptions = () => state.requests({ path: '/v2/subscription/status/set' }).length;
+    const first = startProcessor(configFile, env);
+    // Every profile is created and its subscription handed to the delay topic: the processor is now waiting.
+    await readTopic(brokers, topics.quiklyDelayed!, total, 30_000);
+    expect(state.profileCount()).toBe(total);
+    expect(subscriptions()).toBe(0);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.once('exit', r));
+    expect(subscriptions()).toBe(0);
+
+    const second = startProcessor(configFile, env);
+    const credits = (await readTopic(brokers, topics.quiklyCredits!, total, 60_000)).map((e) => JSON.parse(e.value!.toString()) as { activation_id: string; outcome: string });
+    expect(credits.map((c) => [c.activation_id, c.outcome]).sort()).toEqual(phones.map((_, n) => [`act-${n}`, 'credited']));
+    for (const phone of phones) {
+      const res = await fetch(`${braze.url}/subscription/status/get?subscription_group_id=${SMS}&phone=${encodeURIComponent(phone)}`, { headers: { authorization: `Bearer ${braze.apiKey}` } });
+      expect(((await res.json()) as { status: Record<string, string> }).status[phone]).toBe('Subscribed');
+    }
+    await waitFor(() => subscriptions() >= 1, 'the subscriptions');
+    const exited = new Promise<number | null>((r) => second.once('exit', (code) => r(code)));
+    second.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
