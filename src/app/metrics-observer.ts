@@ -34,5 +34,6 @@ export function metricsObserver(m: Metrics): PipelineObserver {
     offsetCommitted: (topic) => m.offsetsCommitted.inc({ topic }),
     identityLookup: (outcome) => m.identityLookups.inc({ outcome }),
     flowEnded: (flow, outcome) => m.flowsEnded.inc({ flow, outcome }),
+    handedOff: (topic, records) => m.handedOff.inc({ topic }, records),
   };
 }

@@ -20,7 +20,12 @@ export interface SampleOptions {
   /** Epoch ms stamped on records (defaults to the generator's start time). */
   readonly nowMs?: number;
   readonly komoHubId?: string;
+  /** Share of records that are Quikly activations (email and SMS acquisitions). Default 0. */
+  readonly quiklyShare?: number;
 }
+
+/** The SMS subscription group of the sample Quikly activations (the demo declares it in the Braze sandbox). */
+export const SAMPLE_SMS_GROUP = '3c6d9e1f-5a7b-4c8d-9e0f-1a2b3c4d5e6f';
 
 export const SAMPLE_KOMO_HUB = 'hub-summer-quiz';
 export const SAMPLE_KOMO_HUB_CONFIG = {
@@ -52,6 +57,7 @@ export class SampleRecordGenerator {
   private readonly nowMs: number;
   private readonly hub: string;
   private seq = 0;
+  private readonly quiklyShare: number;
 
   constructor(options: SampleOptions = {}) {
     this.random = mulberry32(options.seed ?? 42);
@@ -59,6 +65,29 @@ export class SampleRecordGenerator {
     this.badShare = options.badShare ?? 0.01;
     this.nowMs = options.nowMs ?? Date.now();
     this.hub = options.komoHubId ?? SAMPLE_KOMO_HUB;
+    this.quiklyShare = options.quiklyShare ?? 0;
+  }
+
+  /** A Quikly activation: an email or an SMS acquisition of the user (SMS into SAMPLE_SMS_GROUP). */
+  private quikly(seq: number, at: number, u: { id: string; email: string }, bad: boolean): SampleRecord {
+    const sms = this.random() < 0.5;
+    const phone = `+1555${String(2000000 + (Number(u.id.slice(1)) % 1000000)).padStart(7, '0')}`;
+    return {
+      topicKey: 'quiklyActivations',
+      key: u.email,
+      value: {
+        activation_id: `qk-${seq}`,
+        kind: sms ? 'sms_acquisition' : 'email_acquisition',
+        occurred_at: at,
+        email: u.email,
+        phone: sms ? (bad ? 'not a phone' : phone) : null,
+        external_id: null,
+        subscription_group_id: sms ? SAMPLE_SMS_GROUP : null,
+        double_opt_in: false,
+        q_scope: 'spring-launch',
+        attributes: { quikly_level: 1 + Math.floor(this.random() * 3) },
+      },
+    };
   }
 
   private pick<T>(list: readonly T[]): T {
@@ -77,6 +106,7 @@ export class SampleRecordGenerator {
     const at = this.nowMs + seq;
     const bad = this.random() < this.badShare;
     const u = this.user();
+    if (this.quiklyShare > 0 && this.random() < this.quiklyShare) return this.quikly(seq, at, u, bad);
     const roll = this.random();
     if (roll < 0.4) {
       const [audience, split] = this.pick(AUDIENCES);

@@ -1,7 +1,7 @@
 import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
 import { metricTotal, startDemoStack } from './demo-stack.js';
 import { onStopSignal } from './run.js';
-import { SampleRecordGenerator } from '../app/sample-records.js';
+import { SAMPLE_SMS_GROUP, SampleRecordGenerator } from '../app/sample-records.js';
 
 const FLAGS: FlagSpec = {
   rate: { type: 'number', help: 'sample records produced per second (default 500)' },
@@ -30,8 +30,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   process.stderr.write('tributary demo: starting the sandbox stack (Kafka, Schema Registry, Braze) in this process…\n');
   const stack = await startDemoStack({
-    braze: { latencyMs },
-    overrides: { observability: { port: metricsPort, host: '127.0.0.1' } },
+    braze: { latencyMs, subscriptionGroups: { [SAMPLE_SMS_GROUP]: 'sms' } },
+    // A short subscription wait, so the demo shows Quikly's credits within seconds.
+    overrides: { observability: { port: metricsPort, host: '127.0.0.1' }, partners: { quikly: { subscriptionDelayMs: 5000 } } },
   }).catch(async (err: Error & { code?: string }) => {
     if (err.code === 'EADDRINUSE') throw new UsageError(`port ${metricsPort} is in use; pass --metrics-port 0 (or another port)`);
     throw err;
@@ -45,12 +46,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `  schema registry  ${stack.schemaRegistryUrl}`,
       `  braze sandbox    ${braze.url}  (profiles: ${braze.url}/_sandbox/profiles)`,
       `  metrics          ${app.metricsUrl ?? 'disabled'}/metrics`,
-      `producing ${rate} sample records/s across the ActionIQ, Extole and Komo topics; Ctrl-C stops cleanly.`,
+      `producing ${rate} sample records/s across the ActionIQ, Extole, Komo and Quikly topics; Ctrl-C stops cleanly.`,
       '',
     ].join('\n'),
   );
 
-  const generator = new SampleRecordGenerator();
+  const generator = new SampleRecordGenerator({ quiklyShare: 0.01 });
   let stopping = false;
   let produced = 0;
   const tickMs = 100;
@@ -78,10 +79,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const throttled = await metricTotal(app, 'tributary_braze_requests_total', (l) => l.status === '429');
     const dead = await metricTotal(app, 'tributary_records_dead_lettered_total');
     const skipped = await metricTotal(app, 'tributary_records_skipped_total');
+    const credits = await metricTotal(app, 'tributary_records_handed_off_total', (l) => l.topic === 'quiklyCredits');
     const now = Date.now();
     const perSecond = ((delivered - last.delivered) * 1000) / Math.max(1, now - last.at);
     last = { at: now, delivered };
-    const line = `produced ${produced} | consumed ${received} | delivered ${delivered} (${perSecond.toFixed(0)}/s) | Braze requests ${requests} (429: ${throttled}) | dead letters ${dead} | skipped ${skipped} | ${app.state()}`;
+    const line = `produced ${produced} | consumed ${received} | delivered ${delivered} (${perSecond.toFixed(0)}/s) | Braze requests ${requests} (429: ${throttled}) | dead letters ${dead} | skipped ${skipped} | Quikly credits ${credits} | ${app.state()}`;
     if (tty && !final) process.stdout.write(`\r\x1b[2K${line}`);
     else process.stdout.write(`${line}\n`);
   };

@@ -93,6 +93,8 @@ export interface PipelineObserver {
   identityLookup(outcome: 'cache_hit' | 'found' | 'not_found' | 'coalesced' | 'error'): void;
   /** A flow ended: every step delivered, or dead-lettered. */
   flowEnded(flow: string, outcome: 'completed' | 'dead_lettered'): void;
+  /** Records acknowledged by Kafka on a topic tributary owns (by its key under `topics`). */
+  handedOff(topicKey: string, records: number): void;
 }
 
 export const NOOP_OBSERVER: PipelineObserver = {
@@ -109,6 +111,7 @@ export const NOOP_OBSERVER: PipelineObserver = {
   offsetCommitted() {},
   identityLookup() {},
   flowEnded() {},
+  handedOff() {},
 };
 
 /** Time, injected so the pipeline can be driven by a fake clock in tests (the real one: src/adapters/system-clock.ts). */

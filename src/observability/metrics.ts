@@ -45,6 +45,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     consumerLag: new Gauge({ name: 'tributary_consumer_lag', help: 'Records between the last fetched offset and the partition high watermark.', labelNames: ['topic', 'partition'], registers }),
     offsetsCommitted: new Counter({ name: 'tributary_offset_commits_total', help: 'Partition offsets committed.', labelNames: ['topic'], registers }),
     identityLookups: new Counter({ name: 'tributary_identity_lookups_total', help: 'Identity look-ups by email, by outcome: cache_hit, found, not_found (answered by /users/export/ids), coalesced (shared another look-up\'s request), error (dead-lettered).', labelNames: ['outcome'], registers }),
+    handedOff: new Counter({ name: 'tributary_records_handed_off_total', help: 'Records written to the topics tributary owns (Quikly decisions, delayed steps), by topic key, once Kafka acknowledged them.', labelNames: ['topic'], registers }),
     flowsEnded: new Counter({ name: 'tributary_flows_ended_total', help: 'Flows (multi-step record handling, such as look-up then write) that ended, by flow and outcome (completed, dead_lettered).', labelNames: ['flow', 'outcome'], registers }),
     ready: new Gauge({ name: 'tributary_ready', help: '1 when consuming and delivering; 0 when starting, stopping, or paused by a Braze configuration error.', registers }),
     brazeConfigError: new Gauge({ name: 'tributary_braze_config_error', help: '1 while Braze answers 401/403/404 (API key, permissions or endpoint wrong).', registers }),

@@ -416,6 +416,9 @@ export class SinkRunner<T> {
     if (!producer) return { kind: 'config', status: 0, message: `no producer is configured for ${s.endpoint}` };
     try {
       await producer.send(req.records);
+      const byTopic = new Map<string, number>();
+      for (const r of req.records) byTopic.set(r.topicKey, (byTopic.get(r.topicKey) ?? 0) + 1);
+      for (const [topicKey, n] of byTopic) this.options.observer.handedOff(topicKey, n);
     } catch (err) {
       const e = err as { retryable?: boolean; message?: string };
       this.options.onError?.(new Error(`producing to a hand-off topic failed${e.retryable === false ? '' : ' (will retry)'}: ${e.message ?? String(err)}`));
@@ -597,10 +600,17 @@ export class SinkRunner<T> {
     for (const w of [...this.capacityWaiters]) if (size < w.below) w.resolve();
   }
 
+  /**
+   * Nothing left to send. Ops that only wait (a delayed step not due yet) do not count: at shutdown they are
+   * left uncommitted and read again, rather than holding the shutdown for their whole wait.
+   */
   private isIdle(): boolean {
-    if (this.scheduler.size > 0) return false;
-    for (const s of this.sinks) if (s.requestsInFlight > 0) return false;
-    return true;
+    let waiting = 0;
+    for (const s of this.sinks) {
+      if (s.policy.kinds.includes('timer.wait')) waiting += s.requestsInFlight;
+      else if (s.requestsInFlight > 0) return false;
+    }
+    return this.scheduler.size === waiting;
   }
 
   private checkIdle(): void {
