@@ -3,6 +3,7 @@
 import { DataDir, type MetaFile } from './data-dir.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import type { PartitionLog } from './partition-log.js';
+import type { TopicConfigs } from './topic-config.js';
 import { isValidTopicName, type Topic, TopicRegistry } from './topic-registry.js';
 
 export interface BrokerConfig {
@@ -55,7 +56,7 @@ export class Broker {
     const meta = this.dataDir.readMeta();
     if (meta !== null) {
       this.nextProducerId = meta.nextProducerId;
-      for (const [name, t] of Object.entries(meta.topics)) this.topics.create(name, t.partitions);
+      for (const [name, t] of Object.entries(meta.topics)) this.topics.create(name, t.partitions, new Map(Object.entries(t.configs ?? {})));
       this.log(`kafka-sandbox: loaded ${Object.keys(meta.topics).length} topic(s) from ${this.dataDir.root}`);
     }
     const offsets = this.dataDir.readOffsets();
@@ -64,16 +65,19 @@ export class Broker {
 
   private saveMeta(): void {
     if (this.dataDir === null) return;
-    const topics: Record<string, { partitions: number }> = {};
-    for (const t of this.topics.all()) topics[t.name] = { partitions: t.partitions.length };
+    const topics: MetaFile['topics'] = {};
+    for (const t of this.topics.all()) {
+      topics[t.name] = t.configs.size === 0 ? { partitions: t.partitions.length } : { partitions: t.partitions.length, configs: Object.fromEntries(t.configs) };
+    }
     const meta: MetaFile = { version: 1, nextProducerId: this.nextProducerId, topics };
     this.dataDir.writeMeta(meta);
   }
 
-  createTopic(name: string, partitions: number): Topic {
-    const topic = this.topics.create(name, partitions);
+  createTopic(name: string, partitions: number, configs?: TopicConfigs): Topic {
+    const topic = this.topics.create(name, partitions, configs);
     this.saveMeta();
-    this.log(`kafka-sandbox: created topic ${name} with ${partitions} partition(s)`);
+    const given = configs === undefined || configs.size === 0 ? '' : ` and configs ${[...configs].map(([k, v]) => `${k}=${v}`).join(', ')}`;
+    this.log(`kafka-sandbox: created topic ${name} with ${partitions} partition(s)${given}`);
     return topic;
   }
 

@@ -26,7 +26,8 @@ import { readBatchHeader } from './record-batch.js';
 export interface MetaFile {
   readonly version: 1;
   readonly nextProducerId: number;
-  readonly topics: Record<string, { readonly partitions: number }>;
+  /** `configs` holds the topic configs given at creation; absent when there were none. */
+  readonly topics: Record<string, { readonly partitions: number; readonly configs?: Record<string, string> }>;
 }
 
 export interface CommittedOffsetJson {

@@ -14,7 +14,7 @@ export interface KafkaSandboxOptions {
   port?: number;
   /** Persist logs and committed offsets here; absent = memory only. */
   dataDir?: string;
-  /** Partitions of auto-created topics and of CreateTopics with -1; default 3. */
+  /** Partitions of auto-created topics and of CreateTopics with -1 (Kafka's num.partitions, which defaults to 1 there); default 3, so demos get several. */
   partitions?: number;
   /** Auto-create topics on Metadata/Produce; default true. */
   autoCreate?: boolean;

@@ -1,10 +1,15 @@
 // Topics and their partition logs, optionally backed by a data directory.
 import type { DataDir } from './data-dir.js';
 import { PartitionLog } from './partition-log.js';
+import { maxMessageBytes, type TopicConfigs } from './topic-config.js';
 
 export interface Topic {
   readonly name: string;
   readonly partitions: readonly PartitionLog[];
+  /** The configs given at creation (checked by parseTopicConfigs). */
+  readonly configs: TopicConfigs;
+  /** The largest batch Produce accepts: `max.message.bytes`, or the broker default. */
+  readonly maxMessageBytes: number;
 }
 
 const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -38,14 +43,14 @@ export class TopicRegistry {
   }
 
   /** Creates the topic with its logs (loading any persisted batches); the caller saves metadata. */
-  create(name: string, partitionCount: number): Topic {
+  create(name: string, partitionCount: number, configs: TopicConfigs = new Map()): Topic {
     const partitions: PartitionLog[] = [];
     for (let p = 0; p < partitionCount; p++) {
       const log = new PartitionLog(this.options.retentionBytes);
       this.options.dataDir?.openPartition(name, p, log, segmentBytesFor(this.options.retentionBytes));
       partitions.push(log);
     }
-    const topic: Topic = { name, partitions };
+    const topic: Topic = { name, partitions, configs, maxMessageBytes: maxMessageBytes(configs) };
     this.topics.set(name, topic);
     return topic;
   }

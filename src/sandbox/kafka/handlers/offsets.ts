@@ -4,7 +4,9 @@ import type { Handler } from './types.js';
 
 /**
  * OffsetCommit 0-5. v0 is a plain commit outside group management (generation -1). v2-4 carry a
- * retention time, which is ignored; v5 drops it.
+ * retention time, which is ignored; v5 drops it. As in Kafka, a partition that does not exist (an
+ * unknown topic, or a partition number past the topic's count) gets UNKNOWN_TOPIC_OR_PARTITION and is
+ * not stored, whatever the group says; the others are committed, or refused, together.
  */
 export const handleOffsetCommit: Handler = (broker, body, ctx) => {
   const v = ctx.apiVersion;
@@ -21,14 +23,19 @@ export const handleOffsetCommit: Handler = (broker, body, ctx) => {
       return { partition, offset, metadata: r2.nullableString() };
     }),
   }));
-  const offsets = topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
-  const errorCode = broker.groups.commit(groupId, generationId, memberId, offsets);
+  const exists = (topic: string, partition: number): boolean => {
+    const count = broker.topics.get(topic)?.partitions.length ?? 0;
+    return partition >= 0 && partition < count;
+  };
+  const offsets = topics.flatMap((t) => t.partitions.filter((p) => exists(t.name, p.partition)).map((p) => ({ topic: t.name, ...p })));
+  // Kafka leaves the group out of it when no partition of the request exists.
+  const groupError = offsets.length > 0 ? broker.groups.commit(groupId, generationId, memberId, offsets) : ErrorCode.NONE;
 
   const w = new Writer();
   if (v >= 3) w.int32(0);
   w.array(topics, (w2, t) => {
     w2.string(t.name);
-    w2.array(t.partitions, (w3, p) => w3.int32(p.partition).int16(errorCode));
+    w2.array(t.partitions, (w3, p) => w3.int32(p.partition).int16(exists(t.name, p.partition) ? groupError : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
   });
   return w;
 };

@@ -30,7 +30,7 @@ export const handleProduce: Handler = (broker, body, ctx) => {
     const partitions = t.partitions.map((p): PartitionResult => {
       if (!validAcks) return { partition: p.partition, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logStartOffset: -1 };
       const log = topic?.partitions[p.partition];
-      if (log === undefined) return { partition: p.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logStartOffset: -1 };
+      if (topic === undefined || log === undefined) return { partition: p.partition, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, baseOffset: -1, logStartOffset: -1 };
       if (p.records === null) return { partition: p.partition, errorCode: ErrorCode.CORRUPT_MESSAGE, baseOffset: -1, logStartOffset: -1 };
       let batches;
       try {
@@ -40,6 +40,13 @@ export const handleProduce: Handler = (broker, body, ctx) => {
         broker.log(`kafka-sandbox: produce to ${t.name}/${p.partition} rejected: ${err.message}`);
         const errorCode = err.unsupportedMagic ? ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT : ErrorCode.CORRUPT_MESSAGE;
         return { partition: p.partition, errorCode, baseOffset: -1, logStartOffset: -1 };
+      }
+      // Kafka refuses the whole partition's append when one batch, counted with its 12-byte log overhead,
+      // is larger than the topic's max.message.bytes; a batch of exactly that size is accepted.
+      const tooLarge = batches.find((b) => b.header.sizeBytes > topic.maxMessageBytes);
+      if (tooLarge !== undefined) {
+        broker.log(`kafka-sandbox: produce to ${t.name}/${p.partition} rejected: a ${tooLarge.header.sizeBytes}-byte batch is larger than max.message.bytes ${topic.maxMessageBytes}`);
+        return { partition: p.partition, errorCode: ErrorCode.MESSAGE_TOO_LARGE, baseOffset: -1, logStartOffset: -1 };
       }
       // Kafka accepts zstd from Produce v7 (KIP-110) and refuses it before.
       if (ctx.apiVersion < 7 && batches.some((b) => (b.header.attributes & 0x07) === ZSTD_CODEC)) {

@@ -1,5 +1,6 @@
 import { Writer } from '../codec.js';
 import { ErrorCode } from '../protocol.js';
+import { parseTopicConfigs } from '../topic-config.js';
 import { isValidTopicName } from '../topic-registry.js';
 import type { Handler } from './types.js';
 
@@ -10,8 +11,11 @@ interface TopicOutcome {
 }
 
 /**
- * CreateTopics 0-3 (v3 is v2). -1 partitions means the broker default; a replication factor above 1 cannot be
- * met by a single node. Topic configs are accepted and ignored.
+ * CreateTopics 0-3 (v3 is v2). -1 partitions means the broker default (the `partitions` option, Kafka's
+ * num.partitions); a replication factor above 1 cannot be met by a single node. Topic configs are checked
+ * as Kafka checks them (INVALID_CONFIG for an unknown name or a bad value), after the name and whether the
+ * topic exists and before its partition and replica counts, and stored with it; only max.message.bytes has
+ * an effect.
  */
 export const handleCreateTopics: Handler = (broker, body, ctx) => {
   const v = ctx.apiVersion;
@@ -32,7 +36,9 @@ export const handleCreateTopics: Handler = (broker, body, ctx) => {
     const fail = (errorCode: number, message: string): TopicOutcome => ({ name: t.name, errorCode, message });
     if ((seen.get(t.name) ?? 0) > 1) return fail(ErrorCode.INVALID_REQUEST, `topic ${t.name} is listed more than once`);
     if (!isValidTopicName(t.name)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `illegal topic name '${t.name}'`);
-    if (broker.topics.get(t.name) !== undefined) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${t.name} already exists`);
+    if (broker.topics.get(t.name) !== undefined) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+    const parsed = parseTopicConfigs(t.configs);
+    if ('error' in parsed) return fail(ErrorCode.INVALID_CONFIG, parsed.error);
     let partitions: number;
     if (t.assignments.length > 0) {
       if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
@@ -50,7 +56,7 @@ export const handleCreateTopics: Handler = (broker, body, ctx) => {
         return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} needs more brokers than the 1 available`);
       }
     }
-    if (!validateOnly) broker.createTopic(t.name, partitions);
+    if (!validateOnly) broker.createTopic(t.name, partitions, parsed.configs);
     return { name: t.name, errorCode: ErrorCode.NONE, message: null };
   });
 

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
+import { Writer } from '../../../../src/sandbox/kafka/codec.js';
 import { type KafkaSandbox, startKafkaSandbox } from '../../../../src/sandbox/kafka/index.js';
+import { ApiKey, ErrorCode } from '../../../../src/sandbox/kafka/protocol.js';
 import { FAST_CONSUMER, kafkaClient, uniqueName, waitFor } from './helpers.js';
+import { RawClient } from './raw-client.js';
 
 describe('kafka sandbox committed offsets and seek', () => {
   let sandbox: KafkaSandbox;
@@ -97,5 +100,70 @@ describe('kafka sandbox committed offsets and seek', () => {
       await consumer.disconnect();
     }
     expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it('refuses commits to partitions that do not exist at every OffsetCommit version, and stores the others', async () => {
+    const topic = uniqueName('commit-missing');
+    await produce(topic, 1); // one partition
+    const c = await RawClient.connect(sandbox.port);
+    try {
+      /** Commits offset 7 to partitions 0 and 5 of `topic` and of a topic that does not exist; returns each error. */
+      const commit = async (version: number, groupId: string, generationId = -1, memberId = ''): Promise<Record<string, number>> => {
+        const w = new Writer().string(groupId);
+        if (version >= 1) w.int32(generationId).string(memberId);
+        if (version >= 2 && version <= 4) w.int64(-1); // retention time
+        w.array([topic, `${topic}-missing`], (w2, t) => w2.string(t).array([0, 5], (w3, p) => {
+          w3.int32(p).int64(7);
+          if (version === 1) w3.int64(-1); // commit timestamp
+          w3.nullableString('');
+        }));
+        const r = await c.request(ApiKey.OffsetCommit, version, w.toBuffer());
+        if (version >= 3) r.int32(); // throttle
+        const errors: Record<string, number> = {};
+        for (const [t, partitions] of r.array((x) => [x.string(), x.array((y) => [y.int32(), y.int16()] as const)] as const)) {
+          for (const [p, e] of partitions) errors[`${t === topic ? 'topic' : 'missing'}/${p}`] = e;
+        }
+        expect(r.remaining).toBe(0);
+        return errors;
+      };
+      const committed = async (groupId: string): Promise<string[]> => {
+        const r = await c.request(ApiKey.OffsetFetch, 4, new Writer().string(groupId).int32(-1).toBuffer());
+        r.int32();
+        return r.array((t) => {
+          const name = t.string();
+          return t.array((p) => {
+            const partition = p.int32();
+            const offset = p.int64();
+            p.nullableString();
+            p.int16();
+            return `${name}/${partition}@${offset}`;
+          });
+        }).flat();
+      };
+      const expected = { 'topic/0': ErrorCode.NONE, 'topic/5': ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'missing/0': ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'missing/5': ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+      for (const version of [0, 1, 2, 3, 4, 5]) {
+        const groupId = uniqueName(`plain-v${version}`);
+        expect(await commit(version, groupId)).toEqual(expected);
+        expect(await committed(groupId)).toEqual([`${topic}/0@7`]);
+      }
+
+      // A group member's commit: the missing partitions get 3 whatever the group says, the rest the group's answer.
+      const groupId = uniqueName('member');
+      const join = await c.request(ApiKey.JoinGroup, 0, new Writer().string(groupId).int32(10_000).string('').string('consumer')
+        .int32(1).string('range').bytes(Buffer.alloc(0)).toBuffer());
+      expect(join.int16()).toBe(ErrorCode.NONE);
+      const generationId = join.int32();
+      join.string(); // protocol
+      join.string(); // leader
+      const memberId = join.string();
+      expect(await commit(2, groupId, generationId + 1, memberId)).toEqual({ ...expected, 'topic/0': ErrorCode.ILLEGAL_GENERATION });
+      const sync = await c.request(ApiKey.SyncGroup, 0, new Writer().string(groupId).int32(generationId).string(memberId).int32(0).toBuffer());
+      expect(sync.int16()).toBe(ErrorCode.NONE);
+      expect(await commit(2, groupId, generationId, memberId)).toEqual(expected);
+      expect(await commit(5, groupId, generationId, memberId)).toEqual(expected);
+      expect(await committed(groupId)).toEqual([`${topic}/0@7`]);
+    } finally {
+      c.close();
+    }
   });
 });

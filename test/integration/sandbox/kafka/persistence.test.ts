@@ -90,6 +90,27 @@ describe('kafka sandbox persistence', () => {
     expect(result.baseOffset).toBe('60');
   });
 
+  it('keeps a topic\'s max.message.bytes across a restart', async () => {
+    const topic = uniqueName('limit');
+    const before = await start();
+    const admin = kafkaClient(before.brokers).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '10000' }] }] });
+    await admin.disconnect();
+    await before.close();
+
+    const after = await start();
+    const producer = kafkaClient(after.brokers).producer();
+    await producer.connect();
+    try {
+      await expect(producer.send({ topic, messages: [{ value: Buffer.alloc(20_000) }] })).rejects.toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
+      const [sent] = await producer.send({ topic, messages: [{ value: Buffer.alloc(5_000) }] });
+      expect(sent.baseOffset).toBe('0');
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   it('keeps every acknowledged record when the broker process is killed', async () => {
     const topic = uniqueName('crash');
     const child = fork(SANDBOX_PROCESS, [], {

@@ -1,8 +1,12 @@
 // A bare Kafka wire-protocol client for tests that need exact bytes: hand-built requests, garbage,
 // pipelining and split frames. Uses the sandbox's own codec for the primitive types.
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { Reader, Writer } from '../../../../src/sandbox/kafka/codec.js';
 import { FrameDecoder } from '../../../../src/sandbox/kafka/frame-decoder.js';
+
+/** kafkajs's CRC-32C, so that hand-built batches pass a real broker's check too. */
+const crc32c = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (bytes: Buffer) => number;
 
 export class RawClient {
   private readonly decoder = new FrameDecoder(512 * 1024 * 1024);
@@ -110,8 +114,8 @@ export interface RawRecord {
 }
 
 /**
- * A RecordBatch v2 as a producer would send it (base offset 0, uncompressed). The CRC is left at
- * zero: the broker does not check it and these batches are read back with the raw client only.
+ * A RecordBatch v2 as a producer would send it (base offset 0, uncompressed), with its CRC-32C, so
+ * that real Kafka takes it too (the sandbox does not check the CRC).
  */
 export function buildRecordBatch(options: {
   records: readonly RawRecord[];
@@ -144,14 +148,16 @@ export function buildRecordBatch(options: {
   w.int32(49 + recordBytes.length); // batch length: everything after this field
   w.int32(0); // partition leader epoch
   w.int8(2); // magic
-  w.int32(0); // crc (unchecked)
+  w.int32(0); // crc, filled in below
   w.int16(0); // attributes
   w.int32(options.records.length - 1);
   w.int64(firstTimestamp).int64(maxTimestamp);
   w.int64(options.producerId ?? -1).int16(options.producerEpoch ?? -1).int32(options.baseSequence ?? -1);
   w.int32(options.records.length);
   w.raw(recordBytes);
-  return w.toBuffer();
+  const batch = w.toBuffer();
+  batch.writeUInt32BE(crc32c(batch.subarray(21)), 17); // covers attributes to the end
+  return batch;
 }
 
 export function produceBody(topic: string, partition: number, batch: Buffer, acks = 1): Buffer {

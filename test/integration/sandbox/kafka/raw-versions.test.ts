@@ -250,6 +250,10 @@ describe('kafka sandbox raw requests at old and new versions', () => {
   it('SyncGroup 0 and 3, Heartbeat 0 and 3, OffsetCommit 2 and 5, OffsetFetch 1 and 4, LeaveGroup 1 and 3', async () => {
     const topic = uniqueName('raw-gt');
     const groupId = uniqueName('raw-g');
+    // The commits below name partitions 0 and 1, which must exist (the broker default here is 1 partition).
+    const created = await ask(ApiKey.CreateTopics, 0, new Writer().int32(1).string(topic).int32(2).int16(1).int32(0).int32(0).int32(5000));
+    expect([created.int32(), created.string(), created.int16()]).toEqual([1, topic, ErrorCode.NONE]);
+    end(created);
     const first = await joinRaw(5, groupId, '');
     const { memberId, generationId } = await joinRaw(5, groupId, first.memberId);
 

@@ -113,7 +113,8 @@ describe('kafka sandbox round trip', () => {
     const topic = uniqueName('big');
     const producer = kafkaClient(sandbox.brokers).producer();
     await producer.connect();
-    const big = Buffer.alloc(1024 * 1024 + 17, 7);
+    // Larger than both fetch limits below, and within the broker's 1 MiB max.message.bytes.
+    const big = Buffer.alloc(512 * 1024 + 17, 7);
     await producer.send({ topic, messages: [{ key: 'big', value: big, partition: 1 }, { value: 'after', partition: 1 }] });
     await producer.disconnect();
 
