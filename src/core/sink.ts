@@ -102,3 +102,35 @@ export function verdictOfStatus<R>(status: number, body: unknown, onSuccess: () 
   if (status >= 300 && status < 400) return { kind: 'config', status, message: message() };
   return { kind: 'retry', reason: 'server-error', status };
 }
+
+/** A batch that holds one op: for endpoints that take one value per request, or steps that stand alone. */
+export abstract class SingleOpBatch<O extends Op, R> implements SinkBatch<O, R> {
+  protected op: O | null = null;
+  protected ref: R | null = null;
+  readonly lingerUntilMs: number;
+
+  constructor(readonly openedAtMs: number) {
+    this.lingerUntilMs = openedAtMs;
+  }
+
+  get opCount(): number {
+    return this.op === null ? 0 : 1;
+  }
+
+  offer(op: O, ref: R): BatchOffer {
+    if (this.op !== null) return 'full';
+    this.op = op;
+    this.ref = ref;
+    return 'accept';
+  }
+
+  isEmpty(): boolean {
+    return this.op === null;
+  }
+
+  flushReason(): FlushReason | null {
+    return this.op === null ? null : 'count';
+  }
+
+  abstract build(): BuiltRequest<R>;
+}

@@ -280,6 +280,17 @@ export class PipelineEngine {
     }
   }
 
+  /** Runs a flow's transition and makes its result the current step; returns the ops to send next, if any. */
+  private nextStep(ticket: RecordTicket, run: FlowRun, transition: () => FlowStep): readonly Op[] | void {
+    const next = this.advance(ticket, run.name, transition);
+    const step = next === null ? null : this.settleStep(ticket, run.name, next);
+    if (step === null) return;
+    run.step = step;
+    run.answers = [];
+    ticket.remaining = step.ops.length;
+    return step.ops;
+  }
+
   /** A flow ended without a failed op: the record is done, or dead-lettered if an `otherwise` step was running. */
   private finishFlow(ticket: RecordTicket, name: string): void {
     const failed = ticket.failedWith;
@@ -329,13 +340,7 @@ export class PipelineEngine {
         // The flow's last word before the record is dead-lettered (for example a failed decision for the partner).
         ticket.failedWith = failure;
         ticket.failure = null;
-        const next = this.advance(ticket, run.name, () => otherwise({ code: failure.code, detail: failure.detail }));
-        const ops = next === null ? null : this.settleStep(ticket, run.name, next);
-        if (ops === null) return;
-        run.step = ops;
-        run.answers = [];
-        ticket.remaining = ops.ops.length;
-        return ops.ops;
+        return this.nextStep(ticket, run, () => otherwise({ code: failure.code, detail: failure.detail }));
       }
       if (run) this.options.observer.flowEnded(run.name, 'dead_lettered');
       const first = ticket.failedWith ?? failure;
@@ -347,13 +352,7 @@ export class PipelineEngine {
       if (step.establishes) this.identity.remember(step.establishes.email, step.establishes.user, this.options.clock.now());
       if (step.then) {
         const then = step.then;
-        const next = this.advance(ticket, run.name, () => then(answers));
-        const ops = next === null ? null : this.settleStep(ticket, run.name, next);
-        if (ops === null) return;
-        run.step = ops;
-        run.answers = [];
-        ticket.remaining = ops.ops.length;
-        return ops.ops;
+        return this.nextStep(ticket, run, () => then(answers));
       }
       this.finishFlow(ticket, run.name);
       return;

@@ -1,5 +1,5 @@
 import type { TimerWaitOp } from '../ops.js';
-import type { BuiltRequest, SinkBatch, SinkPolicy } from '../sink.js';
+import { SingleOpBatch, type BuiltRequest, type SinkPolicy } from '../sink.js';
 
 export const TIMER_ENDPOINT = 'timer';
 
@@ -15,34 +15,7 @@ export function timerSink(): SinkPolicy<TimerWaitOp> {
   };
 }
 
-class WaitBatch<R> implements SinkBatch<TimerWaitOp, R> {
-  private op: TimerWaitOp | null = null;
-  private ref: R | null = null;
-  readonly lingerUntilMs: number;
-
-  constructor(readonly openedAtMs: number) {
-    this.lingerUntilMs = openedAtMs;
-  }
-
-  get opCount(): number {
-    return this.op === null ? 0 : 1;
-  }
-
-  offer(op: TimerWaitOp, ref: R) {
-    if (this.op !== null) return 'full' as const;
-    this.op = op;
-    this.ref = ref;
-    return 'accept' as const;
-  }
-
-  isEmpty(): boolean {
-    return this.op === null;
-  }
-
-  flushReason() {
-    return this.op === null ? null : ('count' as const);
-  }
-
+class WaitBatch<R> extends SingleOpBatch<TimerWaitOp, R> {
   build(): BuiltRequest<R> {
     const untilMs = this.op!.untilMs;
     return {

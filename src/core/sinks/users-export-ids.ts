@@ -1,6 +1,6 @@
 import type { BrazeUserRef, IdentityAnswer, IdentityLookupOp, OpAnswer } from '../ops.js';
 import type { IdentityCache } from '../identity-cache.js';
-import { verdictOfStatus, type BuiltRequest, type SinkBatch, type SinkPolicy, type Verdict } from '../sink.js';
+import { SingleOpBatch, verdictOfStatus, type BuiltRequest, type SinkPolicy, type Verdict } from '../sink.js';
 
 export const USERS_EXPORT_IDS_ENDPOINT = '/users/export/ids';
 
@@ -42,35 +42,7 @@ export function identityResolverSink(cache: IdentityCache, count: (outcome: Look
   };
 }
 
-class LookupBatch<R> implements SinkBatch<IdentityLookupOp, R> {
-  private op: IdentityLookupOp | null = null;
-  private ref: R | null = null;
-
-  readonly lingerUntilMs: number;
-
-  constructor(readonly openedAtMs: number) {
-    this.lingerUntilMs = openedAtMs;
-  }
-
-  get opCount(): number {
-    return this.op === null ? 0 : 1;
-  }
-
-  offer(op: IdentityLookupOp, ref: R) {
-    if (this.op !== null) return 'full' as const;
-    this.op = op;
-    this.ref = ref;
-    return 'accept' as const;
-  }
-
-  isEmpty(): boolean {
-    return this.op === null;
-  }
-
-  flushReason() {
-    return this.op === null ? null : ('count' as const);
-  }
-
+class LookupBatch<R> extends SingleOpBatch<IdentityLookupOp, R> {
   build(): BuiltRequest<R> {
     const op = this.op!;
     return {
