@@ -3,7 +3,7 @@ import base from './vitest.config.js';
 
 // The suites that talk to Kafka as the product does, for a real broker: `npm run test:kafka` starts Apache Kafka
 // (scripts/kafka-real.mjs) and runs these with TRIBUTARY_TEST_KAFKA_BROKERS set; any external Kafka works the
-// same way. The tests of the sandbox broker itself (test/integration/sandbox/kafka) are not among them.
+// same way. The tests of the sandbox broker itself (packages/sandbox/test/integration/kafka) are not among them.
 export default defineConfig({
   ...base,
   test: {

@@ -3,7 +3,7 @@
 // kafkajs's own encoding and decoding on this machine.
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { startKafkaSandbox } from '../src/sandbox/kafka/index.js';
+import { startKafkaSandbox } from '@tributary/sandbox/kafka';
 import type { BenchResult } from './types.js';
 
 const RECORDS = 200_000;

@@ -16,7 +16,7 @@ import {
   type BrazeSandbox,
   type BrazeSandboxOptions,
   type KafkaSandboxOptions,
-} from '../sandbox/index.js';
+} from '@tributary/sandbox';
 
 export const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
 

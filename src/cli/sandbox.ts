@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
-import { startKafkaSandbox, startSandbox } from '../sandbox/index.js';
+import { startKafkaSandbox, startSandbox } from '@tributary/sandbox';
 
 const KAFKA_FLAGS: FlagSpec = {
   host: { type: 'string', help: 'address to listen on and advertise (default 127.0.0.1)' },

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { metricTotal, startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
 import { defaultConfig, type DeepPartial, type TributaryConfig } from '../../src/config/index.js';
-import type { BrazeSandboxOptions } from '../../src/sandbox/braze/index.js';
-import type { BrazeSandboxProfile } from '../../src/sandbox/braze/types.js';
+import type { BrazeSandboxOptions, BrazeSandboxProfile } from '@tributary/sandbox/braze';
 
 /**
  * Where the integration tests find Kafka and the Schema Registry: the embedded sandbox by default, or an

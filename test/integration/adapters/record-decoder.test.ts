@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { RecordDecoder } from '../../../src/adapters/schema-registry/record-decoder.js';
 import { encodeAvro, publishSchemas, readTopicSchemas } from '../../../src/adapters/schema-registry/schema-publisher.js';
 import { SCHEMAS_DIR } from '../../../src/cli/demo-stack.js';
-import { startSchemaRegistry, type SchemaRegistrySandbox } from '../../../src/sandbox/schema-registry/index.js';
+import { startSchemaRegistry, type SchemaRegistrySandbox } from '@tributary/sandbox/schema-registry';
 import type { RawRecord } from '../../../src/core/ports.js';
 
 const record = (value: Buffer | null): RawRecord => ({ topic: 't', partition: 0, offset: '0', key: null, value, headers: {}, timestampMs: 0 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '../../../src/sandbox/index.js';
+import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '@tributary/sandbox';
 import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, childEnv, readTopic, removeExternalResources, trackExternal, uniqueTopics, waitFor } from '../../helpers/e2e.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -1,8 +1,8 @@
 // Runs in the real-Kafka leg only (npm run test:kafka): real Kafka must still answer the requests on which the
 // sandbox broker once differed from it as the sandbox tests expect (KAFKA_ANSWERS), and the sandbox the same.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startKafkaSandbox } from '../../../src/sandbox/kafka/index.js';
-import { KAFKA_ANSWERS, runBrokerChecks } from '../sandbox/kafka/fixtures/broker-checks.js';
+import { startKafkaSandbox } from '@tributary/sandbox/kafka';
+import { KAFKA_ANSWERS, runBrokerChecks } from '../../../packages/sandbox/test/integration/kafka/fixtures/broker-checks.js';
 import { EXTERNAL_KAFKA, removeExternalResources, trackExternal } from '../../helpers/e2e.js';
 
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type InstrumentationEvent } from 'kafkajs';
 import { waitForLeaders } from '../../../src/cli/demo-stack.js';
-import { startKafkaSandbox } from '../../../src/sandbox/index.js';
+import { startKafkaSandbox } from '@tributary/sandbox';
 import { EXTERNAL_KAFKA, SESSION_TIMEOUT_MS, removeExternalResources, trackExternal, waitFor } from '../../helpers/e2e.js';
 
 type VersionMap = Record<string, number[]>;
