@@ -85,7 +85,8 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     // Every topic the app reads or writes: its inputs (Quikly's delayed steps included), the dead letters, the credits.
     const written = config.topics.consume.includes('quiklyActivations') ? [config.topics.quiklyCredits] : [];
     const topicNames = [...new Set([...consumedTopics(config).keys(), config.topics.deadLetter, ...written])];
-    await admin.createTopics({ topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })) });
+    // kafkajs's own wait gives up on a real broker's first UNKNOWN_TOPIC_OR_PARTITION; waitForLeaders below retries it.
+    await admin.createTopics({ waitForLeaders: false, topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })) });
     await waitForLeaders(admin, topicNames);
     await admin.disconnect();
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitForLeaders } from '../../../src/cli/demo-stack.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '@tributary/sandbox';
 import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, childEnv, readTopic, removeExternalResources, trackExternal, uniqueTopics, waitFor } from '../../helpers/e2e.js';
@@ -88,7 +89,8 @@ describe('Quikly\'s subscription wait', () => {
     const kafka = new Kafka({ clientId: 'quikly-producer', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: owned.map((topic) => ({ topic, numPartitions: 2 })) });
+    await admin.createTopics({ waitForLeaders: false, topics: owned.map((topic) => ({ topic, numPartitions: 2 })) });
+    await waitForLeaders(admin, owned);
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
