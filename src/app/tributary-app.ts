@@ -88,6 +88,34 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   };
   setState('starting');
 
+  /**
+   * Ready only while consuming and delivering: not while starting or stopping, Braze refuses the configuration
+   * or keeps failing, the registry is needed and unreachable, or Kafka stopped answering fetches.
+   */
+  const NOT_READY_CAUSES = ['state', 'braze_config', 'braze_unavailable', 'schema_registry', 'kafka'] as const;
+  const readiness = () => {
+    const schemaRegistry = engine?.decodeProblem ?? null;
+    const braze = engine?.sinks.configProblem ?? null;
+    const unavailable = engine?.sinks.unavailable ?? [];
+    const sinceFetch = sourceRef?.sinceLastFetchMs(clock.now()) ?? null;
+    const kafkaStale = state === 'running' && sinceFetch !== null && sinceFetch > kafkaStaleMs;
+    const causes = { state: state !== 'running', braze_config: braze !== null, braze_unavailable: unavailable.length > 0, schema_registry: schemaRegistry !== null, kafka: kafkaStale };
+    for (const cause of NOT_READY_CAUSES) metrics.notReady.set({ cause }, causes[cause] ? 1 : 0);
+    return {
+      ok: !Object.values(causes).some(Boolean),
+      detail: {
+        state,
+        ...(braze ? { braze } : {}),
+        ...(unavailable.length > 0 ? { brazeUnavailable: unavailable } : {}),
+        ...(schemaRegistry ? { schemaRegistry } : {}),
+        ...(kafkaStale ? { kafka: `no fetch completed for ${sinceFetch} ms: the brokers (${config.kafka.brokers.join(', ')}) are not answering` } : {}),
+      },
+    };
+  };
+  // Kafka counts as away when no fetch (each one returns within maxWaitTimeMs even when empty) completed for this long.
+  const kafkaStaleMs = Math.max(10_000, 5 * config.kafka.maxWaitTimeMs + config.kafka.requestTimeoutMs);
+  let sourceRef: KafkaSource | null = null;
+
   let server: ObservabilityServer | null = null;
   if (config.observability.port !== null) {
     server = await startObservabilityServer({
@@ -96,13 +124,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       registry,
       health: {
         healthy: () => ({ ok: state !== 'crashed', detail: { state } }),
-        ready: () => {
-          const schemaRegistry = engine?.decodeProblem ?? null;
-          return {
-            ok: state === 'running' && schemaRegistry === null,
-            detail: { state, ...(engine?.sinks.configProblem ? { braze: engine.sinks.configProblem } : {}), ...(schemaRegistry ? { schemaRegistry } : {}) },
-          };
-        },
+        ready: () => readiness(),
       },
     });
   }
@@ -134,6 +156,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     maxWaitTimeMs: config.kafka.maxWaitTimeMs,
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
   });
+  sourceRef = source;
   const limits = config.braze.rateLimits;
   const handlers = new Map<string, TopicHandler>([...topics].map(([name, kind]) => [name, topicHandler(kind, config.partners)]));
   let engine: PipelineEngine | null = null;
@@ -160,10 +183,16 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
         maxBytes: config.braze.maxBatchBytes,
         lingerMs: config.braze.lingerMs,
       },
-      retry: config.braze.retry,
+      retry: {
+        maxAttempts: config.braze.retry.maxAttempts ?? Number.MAX_SAFE_INTEGER,
+        ...(config.braze.retry.maxElapsedMs === null ? {} : { maxElapsedMs: config.braze.retry.maxElapsedMs }),
+        baseMs: config.braze.retry.baseMs,
+        maxMs: config.braze.retry.maxMs,
+      },
       rates: { track: limits['users.track'], exportIds: limits['users.export.ids'], subscriptionGet: limits.default, subscriptionSet: limits['subscription.set'] },
       rateShare: config.braze.rateLimitShare === 'auto' ? 1 : config.braze.rateLimitShare,
       maxConcurrentRequests: config.braze.maxConcurrentRequests,
+      ambiguityWindowMs: config.braze.ambiguityWindowMs,
       identity: { maxEntries: config.braze.identity.cacheMaxEntries, foundTtlMs: config.braze.identity.foundTtlMs, notFoundTtlMs: config.braze.identity.notFoundTtlMs },
       ...(deps.configRetryMs === undefined ? {} : { configRetryMs: deps.configRetryMs }),
     },
@@ -174,6 +203,9 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     random,
     observer,
     log: log.child({ component: 'pipeline' }),
+    onAvailability: (endpoint, available) => {
+      metrics.brazeUnavailable.set({ endpoint }, available ? 0 : 1);
+    },
     onConfigProblem: (problem) => {
       metrics.brazeConfigError.set(problem ? 1 : 0);
       if (problem && (state === 'running' || state === 'starting')) {
@@ -186,6 +218,12 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     },
   });
   const pipeline = engine;
+  // The readiness gauges follow causes that come and go between scrapes.
+  const readinessTimer = setInterval(() => {
+    const { ok } = readiness();
+    metrics.ready.set(ok ? 1 : 0);
+  }, 1000);
+  readinessTimer.unref();
 
   let stopping: Promise<void> | null = null;
   const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
@@ -207,6 +245,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       await step('closing the dead-letter producer', () => producer.disconnect());
       await step('closing the Braze connections', () => transport.close());
       await step('closing the metrics server', () => server?.close());
+      clearInterval(readinessTimer);
       if (!crashed) setState('stopped');
       finish();
     })();

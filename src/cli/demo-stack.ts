@@ -74,7 +74,8 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
         ...overrides,
         kafka: { groupId: 'tributary-demo', sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000, maxWaitTimeMs: 200, ...overrides.kafka, brokers: [...brokers] },
         schemaRegistry: { ...overrides.schemaRegistry, url: registryUrl },
-        braze: { restEndpoint: braze.url, apiKey: braze.apiKey, ...overrides.braze },
+        // Its topics are new, so no earlier owner can have requests in flight: no wait after assignments.
+        braze: { restEndpoint: braze.url, apiKey: braze.apiKey, ambiguityWindowMs: 0, ...overrides.braze },
         partners: { ...overrides.partners, komo: { hubs: SAMPLE_KOMO_HUB_CONFIG, ...overrides.partners?.komo } },
         observability: { logLevel: 'warn', ...overrides.observability },
       },

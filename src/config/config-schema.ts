@@ -161,11 +161,13 @@ const braze = object('Braze REST API: where to send, with which key, and how har
   lingerMs: integer('How long a partly filled batch waits for more ops before it is sent.', defaults.braze.lingerMs, { minimum: 0 }),
   maxConcurrentRequests: integer('Most Braze requests in flight at once from this instance.', defaults.braze.maxConcurrentRequests, { minimum: 1 }),
   requestTimeoutMs: integer('Timeout for one Braze request, after which it is retried.', defaults.braze.requestTimeoutMs, { minimum: 1 }),
-  retry: object('Retries of failed Braze requests (5xx, 429, timeouts): exponential backoff with jitter.', {
-    maxAttempts: integer('Attempts per request, the first included; after the last the ops are dead-lettered.', defaults.braze.retry.maxAttempts, { minimum: 1 }),
+  retry: object('Retries of Braze requests that met infrastructure trouble (5xx, 429, timeouts, network errors): exponential backoff with full jitter, for as long as it takes by default, so an outage waits instead of dead-lettering.', {
+    maxAttempts: { description: 'Attempts per op, the first included, after which it is dead-lettered (braze_retries_exhausted). null: no limit.', type: ['integer', 'null'], minimum: 1, default: defaults.braze.retry.maxAttempts },
+    maxElapsedMs: { description: 'Dead-letter an op once this long has passed since its first failure. null: no limit (wait out any outage).', type: ['integer', 'null'], minimum: 1, default: defaults.braze.retry.maxElapsedMs },
     baseMs: integer('Backoff before the first retry; doubles each attempt.', defaults.braze.retry.baseMs, { minimum: 1 }),
     maxMs: integer('Longest backoff between attempts; at least baseMs.', defaults.braze.retry.maxMs, { minimum: 1 }),
   }, { default: { ...defaults.braze.retry } }),
+  ambiguityWindowMs: integer('How long a Braze request whose outcome is unknown (timed out, connection lost after sending) may still land. Its ops are sent again only after this, and records of a partition this instance takes over (whose previous owner may have requests in flight) wait this long after the assignment before their first send. 0 turns both waits off.', defaults.braze.ambiguityWindowMs, { minimum: 0 }),
   rateLimits: object(
     'Braze rate limits per endpoint group, for the whole workspace. Lower them when other systems share the workspace.',
     Object.fromEntries(BRAZE_RATE_LIMIT_KEYS.map((key) => [key, rateLimit(key)])),

@@ -55,7 +55,10 @@ export interface RateLimit {
 }
 
 export interface BrazeRetryConfig {
-  readonly maxAttempts: number;
+  /** null: as many as it takes (infrastructure trouble waits; it never dead-letters data). */
+  readonly maxAttempts: number | null;
+  /** null: no time limit. */
+  readonly maxElapsedMs: number | null;
   readonly baseMs: number;
   readonly maxMs: number;
 }
@@ -71,6 +74,8 @@ export interface BrazeConfig {
   readonly maxConcurrentRequests: number;
   readonly requestTimeoutMs: number;
   readonly retry: BrazeRetryConfig;
+  /** How long a request whose outcome is unknown may still land at Braze (see the README's delivery guarantees). */
+  readonly ambiguityWindowMs: number;
   readonly rateLimits: Readonly<Record<BrazeRateLimitKey, RateLimit>>;
   /** `'auto'`: 1 / number of consumer group members, computed by the engine. */
   readonly rateLimitShare: 'auto' | number;

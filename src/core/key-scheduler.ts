@@ -139,6 +139,14 @@ export class KeyScheduler<T> {
     return accepted;
   }
 
+  /** Hold a queued item (and every later item of its key) until `notBeforeMs`. */
+  delay(item: ScheduledItem<T>, notBeforeMs: number): void {
+    if (notBeforeMs <= item.notBeforeMs) return;
+    item.notBeforeMs = notBeforeMs;
+    const st = this.keys.get(item.key);
+    if (st && st.inFlight === 0 && st.queue.peek() === item) this.park(st);
+  }
+
   /** Finish an in-flight item (delivered, dead-lettered or dropped). */
   complete(item: ScheduledItem<T>): void {
     const st = this.land(item, 'complete');

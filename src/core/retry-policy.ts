@@ -1,8 +1,10 @@
 import { TributaryError } from './errors.js';
 
 export interface RetryPolicy {
-  /** Attempts in total, the first send included. */
+  /** Attempts in total, the first send included (Number.MAX_SAFE_INTEGER: as many as it takes). */
   readonly maxAttempts: number;
+  /** Give up once this long has passed since the first failure; undefined: never. */
+  readonly maxElapsedMs?: number;
   /** Ceiling of the first retry's delay. */
   readonly baseMs: number;
   /** Ceiling of any delay. */

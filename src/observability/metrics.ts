@@ -48,6 +48,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     handedOff: new Counter({ name: 'tributary_records_handed_off_total', help: 'Records written to the topics tributary owns (Quikly decisions, delayed steps), by topic key, once Kafka acknowledged them.', labelNames: ['topic'], registers }),
     flowsEnded: new Counter({ name: 'tributary_flows_ended_total', help: 'Flows (multi-step record handling, such as look-up then write) that ended, by flow and outcome (completed, dead_lettered).', labelNames: ['flow', 'outcome'], registers }),
     ready: new Gauge({ name: 'tributary_ready', help: '1 when consuming and delivering; 0 when starting, stopping, or paused by a Braze configuration error.', registers }),
+    notReady: new Gauge({ name: 'tributary_not_ready', help: '1 per cause that keeps /readyz at 503: state (starting, stopping, stopped, crashed), braze_config, braze_unavailable, schema_registry, kafka.', labelNames: ['cause'], registers }),
+    brazeUnavailable: new Gauge({ name: 'tributary_braze_unavailable', help: '1 while an endpoint keeps failing with 5xx or network errors (its work waits; nothing is dead-lettered).', labelNames: ['endpoint'], registers }),
     brazeConfigError: new Gauge({ name: 'tributary_braze_config_error', help: '1 while Braze answers 401/403/404 (API key, permissions or endpoint wrong).', registers }),
   };
   return m;

@@ -43,6 +43,12 @@ export interface BrazeSinksOptions {
   readonly subscriptionLingerMs?: number;
   /** How long to wait before probing again after Braze said the configuration is wrong (401/403/404). */
   readonly configRetryMs?: number;
+  /**
+   * How long a request whose outcome is unknown may still land at Braze: a timed-out request's ops are resent
+   * only after it, and records of a partition this member just took over wait it out before their first send
+   * (the previous owner's requests may still be landing).
+   */
+  readonly ambiguityWindowMs?: number;
 }
 
 export interface PipelineEngineOptions {
@@ -64,6 +70,8 @@ export interface PipelineEngineOptions {
   /** How often a blocked batch handler heartbeats while it waits for capacity. */
   readonly heartbeatEveryMs?: number;
   readonly onConfigProblem?: (problem: ConfigProblem | null) => void;
+  /** A Braze endpoint started failing for a while (false), or answers again (true). */
+  readonly onAvailability?: (endpoint: string, available: boolean) => void;
 }
 
 /** A flow in progress: the step whose ops are out, and their answers so far. */
@@ -110,6 +118,11 @@ export class PipelineEngine {
   private readonly identity: ReturnType<typeof identityResolverSink>;
   private readonly letters: DeadLetterQueue<RecordTicket>;
   private readonly offsets = new PartitionOffsets();
+  /** Partitions read in the current and the previous generation, and until when a taken-over one waits. */
+  private readPartitions = new Set<string>();
+  private previouslyRead = new Set<string>();
+  private readonly holdUntil = new Map<string, number>();
+  private assignedAtMs = 0;
   /** The consumer-group generation this member works in; work of older ones is dropped. */
   private generation = 0;
   private decodeProblemNow: { code: string; message: string } | null = null;
@@ -141,6 +154,12 @@ export class PipelineEngine {
       isCurrent: (ticket) => ticket.generation === this.generation,
       onOutcome: (ticket, op, outcome) => this.onOpOutcome(ticket, op, outcome),
       onError: (err) => log.error({ err: (err as Error).message }, 'unexpected error while handling a Braze response'),
+      ...(braze.ambiguityWindowMs === undefined ? {} : { ambiguityWindowMs: braze.ambiguityWindowMs }),
+      onAvailability: (endpoint, available) => {
+        if (available) log.info({ endpoint }, 'Braze answers again; delivery resumed');
+        else log.warn({ endpoint }, 'Braze is not answering (5xx or network errors); records wait and are retried, nothing is dead-lettered');
+        options.onAvailability?.(endpoint, available);
+      },
       onConfigProblem: (problem) => {
         if (problem) log.error({ endpoint: problem.endpoint, status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
         else log.info({}, 'Braze accepts requests again; delivery resumed');
@@ -173,6 +192,10 @@ export class PipelineEngine {
   /** A new group generation: everything not committed will be fetched again, so queued work of the old one is dropped. */
   onAssignment(): void {
     this.generation++;
+    this.previouslyRead = this.readPartitions;
+    this.readPartitions = new Set();
+    this.holdUntil.clear();
+    this.assignedAtMs = this.options.clock.now();
     const current = this.generation;
     this.sinks.dropQueued((t) => t.generation < current);
     this.sinks.abandonStale();
@@ -184,6 +207,7 @@ export class PipelineEngine {
     const handler = this.options.topics.get(topic);
     const generation = this.generation;
     const wm = this.offsets.of(topic, partition);
+    this.takeOver(topic, partition);
     const partner = handler?.partner ?? 'unknown';
     for (const record of messages) {
       if (this.stopping || generation !== this.generation || !control.isActive()) return;
@@ -211,6 +235,20 @@ export class PipelineEngine {
     }
   }
 
+  /**
+   * A partition this member did not read in the previous generation was someone else's, whose requests may
+   * still be landing at Braze: its records wait out the ambiguity window, counted from the assignment.
+   */
+  private takeOver(topic: string, partition: number): number {
+    const key = topic + '\u0000' + partition;
+    if (!this.readPartitions.has(key)) {
+      this.readPartitions.add(key);
+      const window = this.options.braze.ambiguityWindowMs ?? 0;
+      if (window > 0 && !this.previouslyRead.has(key)) this.holdUntil.set(key, this.assignedAtMs + window);
+    }
+    return this.holdUntil.get(key) ?? 0;
+  }
+
   private dispatch(ticket: RecordTicket, handler: TopicHandler, value: unknown): void {
     let result: MapResult;
     try {
@@ -236,7 +274,7 @@ export class PipelineEngine {
           return;
         }
         ticket.remaining = result.ops.length;
-        for (const op of result.ops) this.sinks.push(op, ticket);
+        for (const op of result.ops) this.sinks.push(op, ticket, undefined, this.holdUntil.get(ticket.record.topic + '\u0000' + ticket.record.partition) ?? 0);
         return;
       case 'flow': {
         const { flow } = result;
@@ -245,7 +283,7 @@ export class PipelineEngine {
         this.options.observer.recordMapped(ticket.partner, step.ops.length);
         ticket.flow = { name: flow.name, step, answers: [] };
         ticket.remaining = step.ops.length;
-        for (const op of step.ops) this.sinks.push(op, ticket, flow.key);
+        for (const op of step.ops) this.sinks.push(op, ticket, flow.key, this.holdUntil.get(ticket.record.topic + '\u0000' + ticket.record.partition) ?? 0);
         return;
       }
     }

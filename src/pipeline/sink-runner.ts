@@ -55,6 +55,13 @@ export interface SinkRunnerOptions<T> {
   readonly onConfigProblem?: (problem: ConfigProblem | null) => void;
   /** A bug surfaced while handling a response or in a callback; reported instead of crashing the process. */
   readonly onError?: (err: unknown) => void;
+  /** Called when a sink starts failing for a while (false) and when it answers again (true). */
+  readonly onAvailability?: (endpoint: string, available: boolean) => void;
+  /**
+   * How long a request whose outcome is unknown (timeout, connection lost after sending) may still land at
+   * Braze. Its ops are sent again only after it, so a late landing can never overwrite a newer write.
+   */
+  readonly ambiguityWindowMs?: number;
 }
 
 interface PendingOp<T> {
@@ -64,6 +71,8 @@ interface PendingOp<T> {
   maxBatchOps: number;
   /** Ops that share this op's request (same coalescing key) and get its outcome. */
   followers?: Item<T>[];
+  /** When this op's first attempt failed, for braze.retry.maxElapsedMs. */
+  firstFailedAtMs?: number;
 }
 
 type Item<T> = ScheduledItem<PendingOp<T>>;
@@ -91,6 +100,10 @@ class SinkState<T> {
   probeTimer: { cancel(): void } | null = null;
   /** The op whose request answers for its coalescing key, while it is in a batch or in flight. */
   readonly leaders = new Map<string, Item<T>>();
+  /** Consecutive requests that met 5xx or network errors, and since when; reset by any answer. */
+  failures = 0;
+  failingSinceMs: number | null = null;
+  unavailable = false;
 
   constructor(readonly setup: SinkSetup, share: number) {
     this.budget = new RateBudget({ limit: setup.rate.limit, windowMs: setup.rate.windowMs, share });
@@ -104,6 +117,9 @@ class SinkState<T> {
     return this.setup.policy.endpoint;
   }
 }
+
+/** After this many consecutive failed requests (5xx, network errors) a sink counts as unavailable. */
+const UNAVAILABLE_AFTER_FAILURES = 3;
 
 /**
  * The one generic runner behind every sink. It owns what all destinations share: per-user scheduling across
@@ -163,10 +179,14 @@ export class SinkRunner<T> {
     for (const s of this.sinks) s.budget.setShare(share);
   }
 
-  /** Queue an op under `key` (by default its own user key). Throws for an op kind no sink delivers. */
-  push(op: Op, ticket: T, key: string = opKeyOf(op)): void {
+  /**
+   * Queue an op under `key` (by default its own user key), not to be sent before `notBeforeMs`. Throws for an
+   * op kind no sink delivers.
+   */
+  push(op: Op, ticket: T, key: string = opKeyOf(op), notBeforeMs = 0): void {
     const lane = this.laneFor(op);
-    this.scheduler.push(key, { op, ticket, maxBatchOps: Infinity }, lane.endpoint);
+    const item = this.scheduler.push(key, { op, ticket, maxBatchOps: Infinity }, lane.endpoint);
+    if (notBeforeMs > 0) this.scheduler.delay(item, notBeforeMs);
     this.schedulePump();
   }
 
@@ -432,6 +452,7 @@ export class SinkRunner<T> {
     if (this.closed) return;
     const { clock, retry, random, isCurrent } = this.options;
     const now = clock.now();
+    if (verdict.kind === 'answered' || verdict.kind === 'reject') this.markAnswering(s);
     if (verdict.kind !== 'config' && s.problem) {
       // Any other answer means the key, permissions and endpoint are accepted again.
       s.problem = null;
@@ -470,11 +491,17 @@ export class SinkRunner<T> {
         this.options.observer.brazeRetry(s.endpoint, reason);
         let attempt = 1;
         for (const it of current) attempt = Math.max(attempt, it.attempt);
-        const at = now + backoffMs(attempt, retry, random);
+        // A request whose outcome is unknown (timeout, connection lost after sending) may still land: the ops
+        // wait out the ambiguity window before they are sent again, so nothing of theirs lands after a newer write.
+        const ambiguous = verdict.kind === 'network' ? this.options.ambiguityWindowMs ?? 0 : 0;
+        const at = now + Math.max(backoffMs(attempt, retry, random), ambiguous);
+        if (verdict.kind === 'network' || verdict.reason === 'server-error') this.markFailing(s, now);
         for (const it of current) {
-          if (it.attempt >= retry.maxAttempts && !s.setup.retryForever) {
+          it.payload.firstFailedAtMs ??= now;
+          const exhausted = it.attempt >= retry.maxAttempts || (retry.maxElapsedMs !== undefined && now - it.payload.firstFailedAtMs >= retry.maxElapsedMs);
+          if (exhausted && !s.setup.retryForever) {
             const last = verdict.kind === 'network' ? 'network' : `${verdict.reason} ${verdict.status}`;
-            this.finish(s, it, { delivered: false, code: 'braze_retries_exhausted', detail: `gave up after ${it.attempt} attempts (last: ${last})` });
+            this.finish(s, it, { delivered: false, code: 'braze_retries_exhausted', detail: `gave up after ${it.attempt} attempts in ${now - it.payload.firstFailedAtMs} ms (last: ${last})` });
           } else {
             this.scheduler.retry(it, at);
           }
@@ -508,6 +535,29 @@ export class SinkRunner<T> {
       }
     }
     this.notifyCapacity();
+  }
+
+  /** Endpoints that are failing (5xx, network errors) for a while: their work waits, nothing is dead-lettered. */
+  get unavailable(): string[] {
+    return this.sinks.filter((s) => s.unavailable).map((s) => s.endpoint);
+  }
+
+  private markFailing(s: SinkState<T>, now: number): void {
+    s.failures++;
+    s.failingSinceMs ??= now;
+    if (!s.unavailable && s.failures >= UNAVAILABLE_AFTER_FAILURES) {
+      s.unavailable = true;
+      this.callback(() => this.options.onAvailability?.(s.endpoint, false));
+    }
+  }
+
+  private markAnswering(s: SinkState<T>): void {
+    s.failures = 0;
+    s.failingSinceMs = null;
+    if (s.unavailable) {
+      s.unavailable = false;
+      this.callback(() => this.options.onAvailability?.(s.endpoint, true));
+    }
   }
 
   private armProbe(s: SinkState<T>): void {

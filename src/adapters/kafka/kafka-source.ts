@@ -32,6 +32,9 @@ export interface SourceHandlers {
  * A kafkajs consumer-group member with manual commits: records are resolved (fetching moves on) as soon as
  * the pipeline has taken them in, and committed only through `commit` (after delivery).
  */
+/** Partitions whose batches are taken in at the same time (kafkajs's partitionsConsumedConcurrently). */
+const PARTITIONS_IN_PARALLEL = 32;
+
 export class KafkaSource {
   private consumer: Consumer | null = null;
   private assignment: Record<string, number[]> = {};
@@ -39,7 +42,15 @@ export class KafkaSource {
   /** Bumped on every group join: a batch fetched in an older generation may no longer resolve offsets. */
   private generation = 0;
 
+  /** When a fetch last completed (empty ones included): Kafka answers while this keeps moving. */
+  private lastFetchAtMs: number | null = null;
+
   constructor(private readonly kafka: Kafka, private readonly options: KafkaSourceOptions) {}
+
+  /** Milliseconds since a fetch last completed, or null before the first one. */
+  sinceLastFetchMs(now: number): number | null {
+    return this.lastFetchAtMs === null ? null : now - this.lastFetchAtMs;
+  }
 
   get assigned(): Record<string, number[]> {
     return this.assignment;
@@ -67,6 +78,9 @@ export class KafkaSource {
       handlers.onAssignment(this.assignment);
     });
     consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing());
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAtMs = Date.now();
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       const err = e.payload.error as Error;
       if (!e.payload.restart) {
@@ -80,7 +94,9 @@ export class KafkaSource {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Partitions are handed over independently: one whose records must wait (a schema that cannot be fetched
+      // yet, a full in-flight cap) holds back only itself, not the other partitions or topics.
+      partitionsConsumedConcurrently: PARTITIONS_IN_PARALLEL,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
         const generation = this.generation;

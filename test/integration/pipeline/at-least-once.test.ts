@@ -75,6 +75,7 @@ describe('at-least-once delivery', () => {
         '  consume: [actioniqEvents]',
         'braze:',
         '  lingerMs: 5',
+        '  ambiguityWindowMs: 1000',
         '  maxConcurrentRequests: 1',
         '  maxObjectsPerRequest: 10',
         '  retry: { maxAttempts: 50, baseMs: 5, maxMs: 50 }',

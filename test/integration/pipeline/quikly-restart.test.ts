@@ -74,6 +74,7 @@ describe('Quikly\'s subscription wait', () => {
       '  consume: [quiklyActivations]',
       'braze:',
       '  lingerMs: 5',
+      '  ambiguityWindowMs: 1000',
       'partners:',
       '  quikly:',
       '    subscriptionDelayMs: 4000',

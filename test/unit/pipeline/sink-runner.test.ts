@@ -55,17 +55,20 @@ interface Ticket {
   generation: number;
 }
 
-function setup(options: { lingerMs?: number; maxAttempts?: number; exportLimit?: number; continueWith?: (t: Ticket, op: Op, o: OpOutcome) => Op[] | void } = {}) {
+function setup(options: { lingerMs?: number; maxAttempts?: number; maxElapsedMs?: number; ambiguityWindowMs?: number; exportLimit?: number; continueWith?: (t: Ticket, op: Op, o: OpOutcome) => Op[] | void } = {}) {
   const clock = new FakeClock();
   const transport = new HeldTransport();
   const outcomes: Array<{ ticket: string; op: Op; outcome: OpOutcome }> = [];
+  const availability: Array<[string, boolean]> = [];
   let generation = 1;
   const cache = new IdentityCache({ maxEntries: 100, foundTtlMs: 60_000, notFoundTtlMs: 10_000 });
   const identity = identityResolverSink(cache);
   const fast = { limit: 1_000_000, windowMs: 1000 };
   const runner = new SinkRunner<Ticket>({
     transport,
-    retry: { maxAttempts: options.maxAttempts ?? 5, baseMs: 100, maxMs: 1000 },
+    retry: { maxAttempts: options.maxAttempts ?? 5, baseMs: 100, maxMs: 1000, ...(options.maxElapsedMs === undefined ? {} : { maxElapsedMs: options.maxElapsedMs }) },
+    ...(options.ambiguityWindowMs === undefined ? {} : { ambiguityWindowMs: options.ambiguityWindowMs }),
+    onAvailability: (endpoint, available) => availability.push([endpoint, available]),
     rateShare: 1,
     configRetryMs: 5000,
     sinks: [
@@ -83,7 +86,7 @@ function setup(options: { lingerMs?: number; maxAttempts?: number; exportLimit?:
     },
   });
   return {
-    clock, transport, runner, outcomes, identity, cache,
+    clock, transport, runner, outcomes, identity, cache, availability,
     newGeneration: () => void generation++,
     ticket: (name: string): Ticket => ({ name, generation }),
   };
@@ -156,7 +159,7 @@ describe('SinkRunner', () => {
     await clock.advance(1000);
     transport.open()[0]!.answer(500, { message: 'boom' });
     await settle();
-    expect(outcomes.map((o) => o.outcome)).toEqual([{ delivered: false, code: 'braze_retries_exhausted', detail: 'gave up after 2 attempts (last: server-error 500)' }]);
+    expect(outcomes.map((o) => o.outcome)).toEqual([{ delivered: false, code: 'braze_retries_exhausted', detail: 'gave up after 2 attempts in 1000 ms (last: server-error 500)' }]);
   });
 
   it('isolates the op Braze refuses by splitting the batch, and delivers the rest', async () => {
@@ -330,5 +333,64 @@ describe('SinkRunner', () => {
     transport.calls[0]!.answer(201);
     await settle();
     expect(outcomes.map((o) => o.outcome.delivered)).toEqual([true, true, true]);
+  });
+
+  describe('infrastructure trouble', () => {
+    it('waits out an outage of any length without dead-lettering, says when it starts and ends, and delivers', async () => {
+      const { clock, transport, runner, outcomes, ticket, availability } = setup({ lingerMs: 0, maxAttempts: Number.MAX_SAFE_INTEGER });
+      runner.push(attrs('u', 1), ticket('r'));
+      await settle();
+      for (let i = 0; i < 30; i++) {
+        transport.open()[0]!.answer(503, { message: 'unavailable' });
+        await clock.advance(1000);
+      }
+      expect(outcomes).toEqual([]);
+      expect(availability).toEqual([['/users/track', false]]);
+      expect(runner.unavailable).toEqual(['/users/track']);
+      transport.open()[0]!.answer(201);
+      await settle();
+      expect(outcomes.map((o) => o.outcome.delivered)).toEqual([true]);
+      expect(availability).toEqual([['/users/track', false], ['/users/track', true]]);
+      expect(runner.unavailable).toEqual([]);
+    });
+
+    it('dead-letters only once braze.retry.maxElapsedMs has passed since the first failure, when it is set', async () => {
+      const { clock, transport, runner, outcomes, ticket } = setup({ lingerMs: 0, maxAttempts: Number.MAX_SAFE_INTEGER, maxElapsedMs: 5000 });
+      runner.push(attrs('u', 1), ticket('r'));
+      await settle();
+      for (let i = 0; i < 5; i++) {
+        transport.open()[0]!.answer(500);
+        await clock.advance(1000);
+      }
+      expect(outcomes).toEqual([]);
+      transport.open()[0]!.answer(500);
+      await settle();
+      expect(outcomes.map((o) => o.outcome)).toMatchObject([{ delivered: false, code: 'braze_retries_exhausted' }]);
+    });
+
+    it('resends a request whose outcome is unknown only after the ambiguity window, with the user\'s later write behind it', async () => {
+      const { clock, transport, runner, outcomes, ticket } = setup({ lingerMs: 0, ambiguityWindowMs: 10_000 });
+      runner.push(event('u', 'first'), ticket('first'));
+      await settle();
+      runner.push(event('u', 'second'), ticket('second'));
+      transport.open()[0]!.fail(); // timed out or reset: it may still land
+      await clock.advance(9_999);
+      expect(transport.open()).toHaveLength(0);
+      await clock.advance(1);
+      expect(transport.open().map((c) => c.body.events.map((e: any) => e.name))).toEqual([['first', 'second']]);
+      transport.open()[0]!.answer(201);
+      await settle();
+      expect(outcomes.map((o) => o.ticket)).toEqual(['first', 'second']);
+    });
+
+    it('holds an op pushed with a not-before instant, and only its own key', async () => {
+      const { clock, transport, runner, ticket } = setup({ lingerMs: 0 });
+      runner.push(attrs('held', 1), ticket('held'), undefined, clock.now() + 5000);
+      runner.push(attrs('free', 1), ticket('free'));
+      await clock.advance(0);
+      expect(transport.open().map((c) => c.body.attributes[0].external_id)).toEqual(['free']);
+      await clock.advance(5000);
+      expect(transport.open().map((c) => c.body.attributes[0].external_id)).toEqual(['free', 'held']);
+    });
   });
 });
