@@ -51,8 +51,15 @@ function describeKind(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * A value as it may be shown in a problem: credentials in a URL (`user:pass@`), or before a broker address,
+ * and a query string or fragment (`?api_key=...`) are masked, since people paste secrets there too.
+ */
 export function hideUrlCredentials(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@');
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1***@')
+    .replace(/^[^/@\s:]+:[^/@\s]*@/, '***@')
+    .replace(/[?#].*$/s, '?***');
 }
 
 export function renderProblem(problem: Problem, sources: Sources): string {

@@ -9,6 +9,8 @@ interface EnvBinding {
   readonly name: string;
   readonly path: readonly string[];
   readonly parse: (raw: string) => unknown;
+  /** A blank value is a mistake, not "unset": falling back to the default would point somewhere else. */
+  readonly blankIsAnError?: boolean;
 }
 
 const text = (raw: string): unknown => raw;
@@ -22,7 +24,7 @@ const integerText = (raw: string): unknown => (/^-?\d+$/.test(raw) ? Number(raw)
 const brokerList = (raw: string): unknown => raw.split(',').map((broker) => broker.trim()).filter((broker) => broker !== '');
 
 export const ENV_BINDINGS: readonly EnvBinding[] = [
-  { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: brokerList },
+  { name: 'KAFKA_BROKERS', path: ['kafka', 'brokers'], parse: brokerList, blankIsAnError: true },
   { name: 'KAFKA_SASL_MECHANISM', path: ['kafka', 'sasl', 'mechanism'], parse: text },
   { name: 'KAFKA_SASL_USERNAME', path: ['kafka', 'sasl', 'username'], parse: text },
   { name: 'KAFKA_SASL_PASSWORD', path: ['kafka', 'sasl', 'password'], parse: text },
@@ -44,7 +46,8 @@ export interface EnvConfig {
 
 /**
  * Reads tributary's env vars into a partial config tree. An empty (or all-blank) variable counts as unset:
- * deployment templates often render `FOO=` for "not configured". Secrets are kept exactly as given, since
+ * deployment templates often render `FOO=` for "not configured". Except KAFKA_BROKERS: an empty list is
+ * refused rather than silently replaced by 127.0.0.1:9092. Secrets are kept exactly as given, since
  * validation reports stray whitespace or quotes instead of silently changing a credential.
  */
 export function readEnvConfig(env: Env): EnvConfig {
@@ -52,7 +55,7 @@ export function readEnvConfig(env: Env): EnvConfig {
   const sources = new Map<string, string>();
   for (const binding of ENV_BINDINGS) {
     const raw = env[binding.name];
-    if (raw === undefined || raw.trim() === '') continue;
+    if (raw === undefined || (raw.trim() === '' && !binding.blankIsAnError)) continue;
     setAt(patch, binding.path, binding.parse(raw));
     sources.set(sourceKey(binding.path), binding.name);
   }

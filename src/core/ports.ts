@@ -45,6 +45,11 @@ export interface DeadLetter {
   readonly failedAtMs: number;
   /** Set when the original value could not be written to the dead-letter topic (e.g. too large) and was left out. */
   readonly valueDropped?: string;
+  /**
+   * Set when some of the record's ops were delivered before one was refused, e.g. `1 of 2 ops delivered:
+   * track.event`: replaying the record would apply those again (events twice).
+   */
+  readonly delivered?: string;
 }
 
 /** What the decode stage yields: the record's value as plain data, or why it cannot be read. */

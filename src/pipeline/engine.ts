@@ -92,6 +92,9 @@ interface RecordTicket {
   flow: FlowRun | null;
   /** Set while a flow's `otherwise` step runs: the record is dead-lettered with this once it ends. */
   failedWith: { code: string; detail: string; brazeErrorType?: string } | null;
+  /** Kinds of the ops that were delivered, in order, and how many ops there were: for a partial dead letter. */
+  delivered: string[];
+  opsTotal: number;
 }
 
 /** The callbacks a Kafka adapter hands over with each fetched batch. */
@@ -102,6 +105,9 @@ export interface BatchControl {
   /** False once the batch is stale (rebalance) or the consumer is stopping. */
   isActive(): boolean;
 }
+
+/** At shutdown, how long a dead-letter write already under way may still finish before the final commit. */
+const LETTER_WRITE_GRACE_MS = 5000;
 
 /** Sinks that are not Braze's have no rate budget. */
 const UNLIMITED = { limit: Number.MAX_SAFE_INTEGER, windowMs: 1000 };
@@ -217,7 +223,7 @@ export class PipelineEngine {
       }
       wm.track(record.offset);
       this.options.observer.recordReceived(partner, topic);
-      const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null, failedWith: null };
+      const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null, failedWith: null, delivered: [], opsTotal: 0 };
       if (!handler) {
         this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
       } else {
@@ -362,6 +368,8 @@ export class PipelineEngine {
 
   /** One op finished. Returns the ops that continue the record's flow, if its step is complete. */
   private onOpOutcome(ticket: RecordTicket, op: Op, outcome: OpOutcome): readonly Op[] | void {
+    ticket.opsTotal++;
+    if (outcome.delivered) ticket.delivered.push(op.kind);
     if (!outcome.delivered && !ticket.failure) {
       ticket.failure = { code: outcome.code, detail: outcome.detail, ...(outcome.brazeErrorType ? { brazeErrorType: outcome.brazeErrorType } : {}) };
     }
@@ -429,12 +437,14 @@ export class PipelineEngine {
   }
 
   private deadLetter(ticket: RecordTicket, code: string, detail: string, brazeErrorType?: string): void {
+    const delivered = ticket.delivered.length > 0 ? `${ticket.delivered.length} of ${ticket.opsTotal} ops delivered: ${ticket.delivered.join(', ')}` : null;
     const letter: DeadLetter = {
       record: ticket.record,
       code,
       detail,
       failedAtMs: this.options.clock.now(),
       ...(brazeErrorType ? { brazeErrorType } : {}),
+      ...(delivered ? { delivered } : {}),
     };
     this.letters.add(ticket, letter);
   }
@@ -500,8 +510,10 @@ export class PipelineEngine {
       })(),
       sleep(this.options.clock, deadlineMs).then(() => false),
     ]);
-    // Letters still unwritten stay pending: their records are not committed and will be read again.
+    // Letters still unwritten stay pending: their records are not committed and will be read again. A write
+    // already on its way is waited for (briefly), so a letter Kafka has is committed and not written twice.
     this.letters.stop();
+    await Promise.race([this.letters.settled(), sleep(this.options.clock, LETTER_WRITE_GRACE_MS)]);
     if (this.committing) await this.committing;
     await this.commitNow();
     this.sinks.close();

@@ -12,6 +12,7 @@ export const DLQ_HEADERS = {
   failedAt: 'tributary.failed.at',
   brazeErrorType: 'tributary.braze.error.type',
   valueDropped: 'tributary.value.dropped',
+  delivered: 'tributary.delivered',
 } as const;
 
 /** Writes dead letters with the original key, value and headers plus the tributary.* headers; acks from all replicas. */
@@ -45,6 +46,7 @@ export function createDeadLetterWriter(producer: Producer, topic: string) {
         headers[DLQ_HEADERS.failedAt] = new Date(l.failedAtMs).toISOString();
         if (l.brazeErrorType) headers[DLQ_HEADERS.brazeErrorType] = l.brazeErrorType;
         if (l.valueDropped) headers[DLQ_HEADERS.valueDropped] = l.valueDropped;
+        if (l.delivered) headers[DLQ_HEADERS.delivered] = l.delivered;
         return { key: l.record.key, value: l.record.value, headers };
       }),
     });

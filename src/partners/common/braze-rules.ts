@@ -21,6 +21,8 @@ export const BRAZE_LIMITS = {
   maxExternalIdBytes: EXTERNAL_ID_MAX_BYTES,
   /** RFC 5321 path limit; Braze documents no own limit. */
   maxEmailLength: 254,
+  /** Distinct properties per event; Braze drops the extras (braze-api.md §2.7). */
+  maxEventProperties: 256,
 } as const;
 
 /** Event property names that Braze rejects with an API error. */
@@ -37,16 +39,25 @@ export const RESERVED_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set([
 export const EMAIL_SUBSCRIPTION_STATES = ['opted_in', 'subscribed', 'unsubscribed'] as const;
 export const GENDERS = ['M', 'F', 'O', 'N', 'P'] as const;
 
-/** Length in characters (code points), the unit Braze's limits use. */
+/** Braze counts string lengths in UTF-16 code units (as JavaScript does): an emoji is two. */
 function charLength(text: string): number {
-  let count = 0;
-  for (const _ of text) count += 1;
-  return count;
+  return text.length;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text Braze would store garbled or refuse: a lone surrogate (ill-formed UTF-16) or a NUL character. */
+export function checkWellFormed(value: string, field: string): string {
+  if (value.includes('\u0000') || LONE_SURROGATE.test(value)) {
+    throw new MappingError(CODES.invalidField, `field ${field} holds ill-formed Unicode (a lone surrogate) or a NUL character`);
+  }
+  return value;
 }
 
 const utf8 = new TextEncoder();
 
 export function checkStringLength(value: string, field: string): string {
+  checkWellFormed(value, field);
   if (charLength(value) > BRAZE_LIMITS.maxStringLength) {
     throw new MappingError(CODES.brazeLimit, `field ${field} is longer than ${BRAZE_LIMITS.maxStringLength} characters`);
   }
@@ -250,6 +261,7 @@ export function checkAttributeValue(brazeName: string, value: PropValue, field: 
         ? { ok: true, value: value.trim() }
         : rejected(CODES.invalidField, `field ${where} must be a date YYYY-MM-DD`);
     default:
+      if (value.includes('\u0000') || LONE_SURROGATE.test(value)) return rejected(CODES.invalidField, `field ${where} holds ill-formed Unicode (a lone surrogate) or a NUL character`);
       return charLength(value) > BRAZE_LIMITS.maxStringLength
         ? rejected(CODES.brazeLimit, `field ${where} is longer than ${BRAZE_LIMITS.maxStringLength} characters`)
         : { ok: true, value };
@@ -275,8 +287,12 @@ export function checkPropertyValue(value: PropValue, field: string): PropValue {
  * in Liquid and triggers.
  */
 export function checkEventProperties(props: Props, where: string): JsonObject {
-  const entries = Object.keys(props)
-    .filter((name) => props[name] !== null)
+  const names = Object.keys(props).filter((name) => props[name] !== null);
+  // Braze keeps the first 256 distinct properties of an event and drops the rest silently: refuse instead.
+  if (names.length > BRAZE_LIMITS.maxEventProperties) {
+    throw new MappingError(CODES.brazeLimit, `field ${where} has ${names.length} properties; Braze keeps at most ${BRAZE_LIMITS.maxEventProperties} per event and drops the rest`);
+  }
+  const entries = names
     .map((name): [string, JsonValue] => [
       checkPropertyName(name, where),
       checkPropertyValue(props[name], `${where}.${nameForDetail(name)}`),

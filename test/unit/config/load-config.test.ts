@@ -114,9 +114,15 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty env var as unset', async () => {
-    const config = await load({ env: { KAFKA_BROKERS: '', TRIBUTARY_LOG_LEVEL: '  ' } });
-    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    const config = await load({ env: { SCHEMA_REGISTRY_URL: '', TRIBUTARY_LOG_LEVEL: '  ' } });
+    expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081');
     expect(config.observability.logLevel).toBe('info');
+  });
+
+  it('refuses an empty KAFKA_BROKERS instead of falling back to 127.0.0.1:9092', async () => {
+    const problems = await problemsOf(load({ env: { KAFKA_BROKERS: ' , ' } }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^kafka\.brokers \(from KAFKA_BROKERS\): /);
   });
 
   it('switches the metrics server and Avro decoding off when their env var says off', async () => {

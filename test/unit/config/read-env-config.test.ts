@@ -3,7 +3,9 @@ import { readEnvConfig } from '../../../src/config/read-env-config.js';
 
 describe('readEnvConfig', () => {
   it('ignores variables tributary does not know, and empty ones', () => {
-    expect(readEnvConfig({ PATH: '/usr/bin', KAFKA_BROKERS: '', BRAZE_API_KEY: undefined }).patch).toEqual({});
+    expect(readEnvConfig({ PATH: '/usr/bin', SCHEMA_REGISTRY_URL: '', BRAZE_API_KEY: undefined }).patch).toEqual({});
+    // An empty broker list is kept, so validation refuses it instead of falling back to the default.
+    expect(readEnvConfig({ KAFKA_BROKERS: '' }).patch).toEqual({ kafka: { brokers: [] } });
   });
 
   it('places each variable at its key, parsing lists, ports and "off"', () => {

@@ -447,4 +447,30 @@ describe('PipelineEngine', () => {
       ]);
     });
   });
+
+  it('says in the dead letter what of the record was delivered when Braze refused only part of it', async () => {
+    const braze = new FakeBrazeTransport((req) =>
+      req.body.attributes ? { status: 201, body: { message: 'success', errors: [{ type: 'bad attribute', input_array: 'attributes', index: 0 }] } } : { status: 201 });
+    const { engine, control, letters } = setup(braze);
+    const value = { event_id: 'e1', kind: 'program_event', name: 'extole_shared', occurred_at: 1_700_000_000_000, partner_user_id: 'p-1', email: 'a@example.com', properties: {} };
+    await engine.handleBatch(EXTOLE, 0, [{ ...extoleByEmail(0, 'a@example.com'), value: Buffer.from(JSON.stringify(value)) }], control);
+    await until(() => letters.length === 1);
+    expect(letters[0]).toMatchObject({ code: 'braze_item_error', delivered: '1 of 2 ops delivered: track.event' });
+  });
+
+  it('commits a record whose dead letter was still being written when the shutdown deadline passed', async () => {
+    let release!: () => void;
+    const writing = new Promise<void>((r) => (release = r));
+    const written: DeadLetter[] = [];
+    const braze = new FakeBrazeTransport();
+    const { engine, control, commits } = setup(braze, { writeLetters: async (l) => { await writing; written.push(...l); } });
+    // No identifier: dead-lettered at once.
+    await engine.handleBatch(TOPIC, 0, [membership(0, null, true)], control);
+    const stopped = engine.shutdown(20);
+    await new Promise((r) => setTimeout(r, 40));
+    release();
+    await stopped;
+    expect(written).toHaveLength(1);
+    expect(commits).toContainEqual({ topic: TOPIC, partition: 0, offset: '1' });
+  });
 });

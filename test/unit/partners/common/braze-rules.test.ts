@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  attributeNameProblem, BRAZE_LIMITS, checkAttributeValue, checkEventName, checkEventProperties, checkExternalId,
+  attributeNameProblem, BRAZE_LIMITS, checkAttributeValue, checkEventName, checkEventProperties, checkExternalId, checkStringLength,
   isSubscriptionGroupId, normaliseEmail, normalisePhone, propertyNameProblem,
 } from '../../../../src/partners/common/braze-rules.js';
 import { MappingError } from '../../../../src/partners/common/mapping-error.js';
@@ -76,8 +76,22 @@ describe('names', () => {
     expect(attributeNameProblem('a'.repeat(256))?.code).toBe('braze_limit');
   });
 
-  it('counts characters, not UTF-16 units', () => {
-    expect(propertyNameProblem('😀'.repeat(255))).toBeUndefined();
+  it('counts UTF-16 units, as Braze does: an emoji is two', () => {
+    expect(propertyNameProblem('😀'.repeat(127) + 'a')).toBeUndefined();
+    expect(propertyNameProblem('😀'.repeat(128))).toMatchObject({ code: 'braze_limit' });
+  });
+
+  it('refuses ill-formed Unicode and NUL characters in values', () => {
+    expect(codeOf(() => checkStringLength('ok \uD83D alone', 'f'))).toBe('invalid_field');
+    expect(codeOf(() => checkStringLength('tail \uDE00', 'f'))).toBe('invalid_field');
+    expect(codeOf(() => checkStringLength('nul \u0000 here', 'f'))).toBe('invalid_field');
+    expect(checkStringLength('pair 😀', 'f')).toBe('pair 😀');
+  });
+
+  it('refuses an event with more properties than Braze keeps', () => {
+    const props = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`p${i}`, i]));
+    expect(codeOf(() => checkEventProperties(props, 'properties'))).toBe('braze_limit');
+    expect(Object.keys(checkEventProperties(Object.fromEntries(Object.entries(props).slice(0, 256)), 'properties'))).toHaveLength(256);
   });
 
   it('accepts event names of 1 to 255 characters', () => {
