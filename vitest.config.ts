@@ -11,7 +11,7 @@ export default defineConfig({
     // The product's tests and the sandbox package's own (packages/sandbox/test), in one run.
     include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     // Compares the sandbox with real Kafka: only in the real-Kafka leg (vitest.kafka.config.ts).
-    exclude: ['**/node_modules/**', '**/dist/**', 'test/integration/real-kafka/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/integration/real-kafka/**', 'test/chaos/**'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
