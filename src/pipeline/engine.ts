@@ -131,7 +131,8 @@ export class PipelineEngine {
   private assignedAtMs = 0;
   /** The consumer-group generation this member works in; work of older ones is dropped. */
   private generation = 0;
-  private decodeProblemNow: { code: string; message: string } | null = null;
+  /** Per partition whose records wait for their schemas: why. */
+  private readonly decodeProblems = new Map<string, { code: string; message: string }>();
   private commitTimer: { cancel(): void } | null = null;
   private committing: Promise<void> | null = null;
   private stopping = false;
@@ -192,7 +193,8 @@ export class PipelineEngine {
 
   /** Set while records wait because their schemas cannot be fetched (registry down, credentials refused). */
   get decodeProblem(): { code: string; message: string } | null {
-    return this.decodeProblemNow;
+    for (const problem of this.decodeProblems.values()) return problem;
+    return null;
   }
 
   /** A new group generation: everything not committed will be fetched again, so queued work of the old one is dropped. */
@@ -201,6 +203,7 @@ export class PipelineEngine {
     this.previouslyRead = this.readPartitions;
     this.readPartitions = new Set();
     this.holdUntil.clear();
+    this.decodeProblems.clear();
     this.assignedAtMs = this.options.clock.now();
     const current = this.generation;
     this.sinks.dropQueued((t) => t.generation < current);
@@ -411,17 +414,20 @@ export class PipelineEngine {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.options.decoder.decode(record);
-        this.decodeProblemNow = null;
+        this.decodeProblems.delete(record.topic + '\u0000' + record.partition);
         return result;
       } catch (err) {
         const e = err as { retryable?: boolean; code?: string; message?: string };
         if (!e.retryable) {
           return { ok: false as const, code: e.code ?? 'decode_failed', detail: e.message ?? 'the value could not be decoded' };
         }
-        this.decodeProblemNow = { code: e.code ?? 'decode_retry', message: e.message ?? 'decoding must wait' };
+        this.decodeProblems.set(record.topic + '\u0000' + record.partition, { code: e.code ?? 'decode_retry', message: e.message ?? 'decoding must wait' });
         this.options.log.warn({ code: e.code, attempt }, `cannot decode yet, retrying: ${e.message}`);
         await sleep(this.options.clock, backoffMs(attempt, DECODE_RETRY, this.options.random));
-        if (this.stopping || !control.isActive()) return null;
+        if (this.stopping || !control.isActive()) {
+          this.decodeProblems.delete(record.topic + '\u0000' + record.partition);
+          return null;
+        }
         await control.heartbeat();
       }
     }

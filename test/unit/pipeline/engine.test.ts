@@ -473,4 +473,21 @@ describe('PipelineEngine', () => {
     expect(written).toHaveLength(1);
     expect(commits).toContainEqual({ topic: TOPIC, partition: 0, offset: '1' });
   });
+
+  it('lets one partition wait for its schemas while another partition delivers (the consumer takes partitions in parallel)', async () => {
+    const braze = new FakeBrazeTransport();
+    const real = new RecordDecoder({ registryUrl: null });
+    const waiting = { retryable: true, code: 'schema_registry_unreachable', message: 'registry away' };
+    const decoder = { decode: (r: RawRecord) => (r.partition === 0 ? Promise.reject(waiting) : real.decode(r)) };
+    const { engine, control } = setup(braze, { decoder });
+    let stuckDone = false;
+    const active = { ...control, isActive: () => !stuckDone };
+    const stuck = engine.handleBatch(TOPIC, 0, [membership(0, 'p0-user', true)], active).then(() => (stuckDone = true));
+    await engine.handleBatch(TOPIC, 1, [{ ...membership(0, 'p1-user', true), partition: 1 }], control);
+    await until(() => braze.objects().length === 1);
+    expect(braze.objects()[0]!.object.external_id).toBe('p1-user');
+    expect(engine.decodeProblem).toMatchObject({ code: 'schema_registry_unreachable' });
+    stuckDone = true;
+    await stuck;
+  });
 });
