@@ -179,10 +179,15 @@ export async function processorKills(kills: number, seed = 7): Promise<ChaosRepo
       await producer.send({ topic: topics.actioniqUserAttributes!, messages: part.filter((r) => r.topicKey === 'actioniqUserAttributes').map((r) => ({ key: r.key, value: JSON.stringify(r.value) })) });
       await producer.send({ topic: topics.actioniqEvents!, messages: part.filter((r) => r.topicKey === 'actioniqEvents').map((r) => ({ key: r.key, value: JSON.stringify(r.value) })) });
     };
+    const requestsSoFar = () => braze!.state.counters().byEndpoint['POST /users/track'] ?? {};
+    const trackRequests = () => Object.values(requestsSoFar()).reduce((n, c) => n + c, 0);
     for (let k = 0; k < kills; k++) {
       await send();
       const child = start();
-      await new Promise((r) => setTimeout(r, 900 + Math.floor(next() * 1200)));
+      // Killed mid-stream: once this processor is delivering, at a random moment of its next few requests.
+      const before = trackRequests();
+      await waitFor(() => trackRequests() > before || child.exitCode !== null, 'the processor to start delivering', 30_000);
+      await new Promise((r) => setTimeout(r, Math.floor(next() * 400)));
       child.kill('SIGKILL');
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
     }
