@@ -29,5 +29,7 @@ describe('chaos (full)', () => {
     const r = await processorKills(20);
     expectClean(r);
     expect(r.deadLetters).toBe(0);
+    // At most one start in twenty may be slow to get its partitions; more is a liveness problem.
+    expect(r.stalls ?? 0).toBeLessThanOrEqual(1);
   }, 300_000);
 });

@@ -31,6 +31,8 @@ export interface ChaosReport {
   /** Events recorded more than once (at-least-once), in total and per kill where processes were killed. */
   readonly duplicateEvents: number;
   readonly kills?: number;
+  /** Processors that delivered nothing within 30 s of their start. */
+  readonly stalls?: number;
   readonly notes?: string;
 }
 
@@ -150,7 +152,7 @@ export async function processorKills(kills: number, seed = 7): Promise<ChaosRepo
       'topics:', `  actioniqUserAttributes: ${topics.actioniqUserAttributes}`, `  actioniqEvents: ${topics.actioniqEvents}`, `  deadLetter: ${topics.deadLetter}`,
       '  consume: [actioniqUserAttributes, actioniqEvents]',
       'braze:', '  lingerMs: 5', '  maxObjectsPerRequest: 10', '  requestTimeoutMs: 1000', '  ambiguityWindowMs: 1500', '  retry: { baseMs: 10, maxMs: 200 }',
-      'pipeline:', '  commitIntervalMs: 100', 'observability:', '  port: null', '  logLevel: error', '',
+      'pipeline:', '  commitIntervalMs: 100', 'observability:', '  port: null', `  logLevel: ${process.env.CHAOS_LOG ? 'info' : 'error'}`, '',
     ].join('\n'));
     const env = { KAFKA_BROKERS: kafkaSandbox.brokers.join(','), SCHEMA_REGISTRY_URL: registry.url, BRAZE_REST_ENDPOINT: braze.url, BRAZE_API_KEY: braze.apiKey };
     const kafka = new Kafka({ clientId: 'chaos-producer', brokers: [...kafkaSandbox.brokers], logLevel: logLevel.NOTHING });
@@ -163,7 +165,8 @@ export async function processorKills(kills: number, seed = 7): Promise<ChaosRepo
     const produced = records(Math.max(200, kills * 40), 40);
     const start = () => {
       const child = spawn(process.execPath, ['--conditions=tributary-source', '--import', 'tsx', join(ROOT, 'src/main.ts'), 'run', '--config', configFile], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-      child.stderr!.resume();
+      if (process.env.CHAOS_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[processor ${children.length}] ${d.toString()}`));
+      else child.stderr!.resume();
       children.push(child);
       return child;
     };
@@ -179,6 +182,7 @@ export async function processorKills(kills: number, seed = 7): Promise<ChaosRepo
       await producer.send({ topic: topics.actioniqUserAttributes!, messages: part.filter((r) => r.topicKey === 'actioniqUserAttributes').map((r) => ({ key: r.key, value: JSON.stringify(r.value) })) });
       await producer.send({ topic: topics.actioniqEvents!, messages: part.filter((r) => r.topicKey === 'actioniqEvents').map((r) => ({ key: r.key, value: JSON.stringify(r.value) })) });
     };
+    let stalls = 0;
     const requestsSoFar = () => braze!.state.counters().byEndpoint['POST /users/track'] ?? {};
     const trackRequests = () => Object.values(requestsSoFar()).reduce((n, c) => n + c, 0);
     for (let k = 0; k < kills; k++) {
@@ -186,7 +190,8 @@ export async function processorKills(kills: number, seed = 7): Promise<ChaosRepo
       const child = start();
       // Killed mid-stream: once this processor is delivering, at a random moment of its next few requests.
       const before = trackRequests();
-      await waitFor(() => trackRequests() > before || child.exitCode !== null, 'the processor to start delivering', 30_000);
+      // A processor that has not delivered anything after 30 s is counted (a liveness problem to look at) and killed anyway.
+      await waitFor(() => trackRequests() > before || child.exitCode !== null, 'the processor to start delivering', 30_000).catch(() => stalls++);
       await new Promise((r) => setTimeout(r, Math.floor(next() * 400)));
       child.kill('SIGKILL');
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
@@ -208,7 +213,7 @@ export async function processorKills(kills: number, seed = 7): Promise<ChaosRepo
     await reader.connect();
     const letters = (await reader.fetchTopicOffsets(topics.deadLetter!)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
     await reader.disconnect();
-    return check(`processor killed ${kills} times with SIGKILL`, produced, state.profiles(), letters, { kills, notes: `the last processor exited ${code} on SIGTERM` });
+    return check(`processor killed ${kills} times with SIGKILL`, produced, state.profiles(), letters, { kills, stalls, notes: `the last processor exited ${code} on SIGTERM; ${stalls} of ${kills} processors delivered nothing within 30 s before their kill` });
   } finally {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await braze?.close();
