@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brazeFaults, brazeOutage, formatReport, processorKills, type ChaosReport } from './scenarios.js';
+import { brazeFaults, brazeOutage, brokerRestarts, formatReport, memberChurn, processorKills, type ChaosReport } from './scenarios.js';
 
 /** `npm run test:chaos`: the full-size scenarios; the figures printed are the ones the README publishes. */
 const reports: ChaosReport[] = [];
@@ -31,5 +31,17 @@ describe('chaos (full)', () => {
     expect(r.deadLetters).toBe(0);
     // At most one start in twenty may be slow to get its partitions; more is a liveness problem.
     expect(r.stalls ?? 0).toBeLessThanOrEqual(1);
+  }, 300_000);
+
+  it('the Kafka broker restarted mid-stream with its data dir', async () => {
+    const r = await brokerRestarts(3);
+    expectClean(r);
+    expect(r.deadLetters).toBe(0);
+  }, 300_000);
+
+  it('group members joining and leaving every few seconds', async () => {
+    const r = await memberChurn(12, 2000);
+    expectClean(r);
+    expect(r.deadLetters).toBe(0);
   }, 300_000);
 });

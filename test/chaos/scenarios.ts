@@ -131,94 +131,185 @@ export async function brazeOutage(outageMs: number): Promise<ChaosReport> {
   }
 }
 
-/** The processor is killed with SIGKILL `kills` times at random moments (some while slow requests are open) and restarted each time. */
-export async function processorKills(kills: number, seed = 7): Promise<ChaosReport> {
+interface Rig {
+  readonly braze: BrazeSandbox;
+  readonly produced: readonly SampleRecord[];
+  /** Starts a processor (a child process running `tributary run`). */
+  start(): ChildProcess;
+  /** Produces the next `count` records (all that are left without a count). */
+  send(count?: number): Promise<void>;
+  /** Stops the broker and starts it again on the same port with the same data. */
+  restartBroker(downMs: number): Promise<void>;
+  trackRequests(): number;
+  deadLetters(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Kafka (with a data dir, on a fixed port), registry and Braze sandboxes, and processors as child processes. */
+async function rig(recordCount: number, seed: number): Promise<Rig> {
   const closers: Array<() => Promise<void>> = [];
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'tributary-chaos-'));
-  let braze: BrazeSandbox | null = null;
-  try {
-    const kafkaSandbox = await startKafkaSandbox({ partitions: 3, minSessionTimeoutMs: 100 });
-    closers.push(() => kafkaSandbox.close());
-    const registry = await startSchemaRegistry();
-    closers.push(() => registry.close());
-    braze = await startBrazeSandbox({ seed: 5, latencyMs: 20 });
-    braze.state.faults.set({ paths: ['/users/track'], errorRate: 0.1, latency: { minMs: 0, maxMs: 300 } });
-    const topics = uniqueTopics();
-    const groupId = `chaos-${randomUUID()}`;
-    const configFile = join(dir, 'tributary.yaml');
-    writeFileSync(configFile, [
-      'kafka:', `  groupId: ${groupId}`, '  sessionTimeoutMs: 1000', '  rebalanceTimeoutMs: 1000', '  heartbeatIntervalMs: 200', '  maxWaitTimeMs: 100',
-      'topics:', `  actioniqUserAttributes: ${topics.actioniqUserAttributes}`, `  actioniqEvents: ${topics.actioniqEvents}`, `  deadLetter: ${topics.deadLetter}`,
-      '  consume: [actioniqUserAttributes, actioniqEvents]',
-      'braze:', '  lingerMs: 5', '  maxObjectsPerRequest: 10', '  requestTimeoutMs: 1000', '  ambiguityWindowMs: 1500', '  retry: { baseMs: 10, maxMs: 200 }',
-      'pipeline:', '  commitIntervalMs: 100', 'observability:', '  port: null', `  logLevel: ${process.env.CHAOS_LOG ? 'info' : 'error'}`, '',
-    ].join('\n'));
-    const env = { KAFKA_BROKERS: kafkaSandbox.brokers.join(','), SCHEMA_REGISTRY_URL: registry.url, BRAZE_REST_ENDPOINT: braze.url, BRAZE_API_KEY: braze.apiKey };
-    const kafka = new Kafka({ clientId: 'chaos-producer', brokers: [...kafkaSandbox.brokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [topics.actioniqUserAttributes!, topics.actioniqEvents!, topics.deadLetter!].map((topic) => ({ topic, numPartitions: 3 })) });
-    await admin.disconnect();
-    const producer = kafka.producer();
-    await producer.connect();
-    const produced = records(Math.max(200, kills * 40), 40);
-    const start = () => {
+  const dataDir = join(dir, 'kafka');
+  let kafkaSandbox = await startKafkaSandbox({ partitions: 3, minSessionTimeoutMs: 100, dataDir });
+  const port = kafkaSandbox.port;
+  const registry = await startSchemaRegistry();
+  const braze = await startBrazeSandbox({ seed, latencyMs: 20 });
+  braze.state.faults.set({ paths: ['/users/track'], errorRate: 0.1, latency: { minMs: 0, maxMs: 300 } });
+  const topics = uniqueTopics();
+  const groupId = `chaos-${randomUUID()}`;
+  const configFile = join(dir, 'tributary.yaml');
+  writeFileSync(configFile, [
+    'kafka:', `  groupId: ${groupId}`, '  sessionTimeoutMs: 1000', '  rebalanceTimeoutMs: 1000', '  heartbeatIntervalMs: 200', '  maxWaitTimeMs: 100',
+    'topics:', `  actioniqUserAttributes: ${topics.actioniqUserAttributes}`, `  actioniqEvents: ${topics.actioniqEvents}`, `  deadLetter: ${topics.deadLetter}`,
+    '  consume: [actioniqUserAttributes, actioniqEvents]',
+    'braze:', '  lingerMs: 5', '  maxObjectsPerRequest: 10', '  requestTimeoutMs: 1000', '  ambiguityWindowMs: 1500', '  retry: { baseMs: 10, maxMs: 200 }',
+    'pipeline:', '  commitIntervalMs: 100', 'observability:', '  port: null', `  logLevel: ${process.env.CHAOS_LOG ? 'info' : 'error'}`, '',
+  ].join('\n'));
+  const brokers = [`127.0.0.1:${port}`];
+  const env = { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: registry.url, BRAZE_REST_ENDPOINT: braze.url, BRAZE_API_KEY: braze.apiKey };
+  const kafka = new Kafka({ clientId: 'chaos-producer', brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 2000 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [topics.actioniqUserAttributes!, topics.actioniqEvents!, topics.deadLetter!].map((topic) => ({ topic, numPartitions: 3 })) });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const produced = records(recordCount, 40);
+  let sent = 0;
+  closers.push(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await producer.disconnect().catch(() => undefined);
+    await braze.close();
+    await registry.close();
+    await kafkaSandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    braze,
+    produced,
+    start() {
       const child = spawn(process.execPath, ['--conditions=tributary-source', '--import', 'tsx', join(ROOT, 'src/main.ts'), 'run', '--config', configFile], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
       if (process.env.CHAOS_LOG) child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[processor ${children.length}] ${d.toString()}`));
       else child.stderr!.resume();
       children.push(child);
       return child;
-    };
-    let random = seed >>> 0;
-    const next = () => ((random = (random * 1103515245 + 12345) >>> 0) / 2 ** 32);
-    // Records arrive while processors come and go.
-    const slice = Math.ceil(produced.length / (kills + 1));
-    let sent = 0;
-    const send = async () => {
-      const part = produced.slice(sent, sent + slice);
+    },
+    async send(count = produced.length) {
+      const part = produced.slice(sent, sent + count);
       sent += part.length;
       if (part.length === 0) return;
       await producer.send({ topic: topics.actioniqUserAttributes!, messages: part.filter((r) => r.topicKey === 'actioniqUserAttributes').map((r) => ({ key: r.key, value: JSON.stringify(r.value) })) });
       await producer.send({ topic: topics.actioniqEvents!, messages: part.filter((r) => r.topicKey === 'actioniqEvents').map((r) => ({ key: r.key, value: JSON.stringify(r.value) })) });
-    };
+    },
+    async restartBroker(downMs) {
+      await kafkaSandbox.close();
+      await new Promise((r) => setTimeout(r, downMs));
+      kafkaSandbox = await startKafkaSandbox({ partitions: 3, minSessionTimeoutMs: 100, dataDir, port });
+    },
+    trackRequests: () => Object.values(braze.state.counters().byEndpoint['POST /users/track'] ?? {}).reduce((n, c) => n + c, 0),
+    async deadLetters() {
+      const reader = kafka.admin();
+      await reader.connect();
+      const n = (await reader.fetchTopicOffsets(topics.deadLetter!)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+      await reader.disconnect();
+      return n;
+    },
+    async close() {
+      for (const close of closers.splice(0)) await close().catch(() => undefined);
+    },
+  };
+}
+
+/** Waits until Braze holds every record's effect, then stops `last` with SIGTERM and returns its exit code. */
+async function finish(r: Rig, last: ChildProcess): Promise<number | null> {
+  r.braze.state.faults.clear();
+  await waitFor(() => {
+    const c = check('', r.produced, r.braze.state.profiles(), 0);
+    return c.lost === 0 && c.finalStateViolations === 0;
+  }, 'every record in Braze', 90_000);
+  const exited = new Promise<number | null>((res) => last.once('exit', (code) => res(code)));
+  last.kill('SIGTERM');
+  return exited;
+}
+
+/** The processor is killed with SIGKILL `kills` times at random moments while delivering, and restarted each time. */
+export async function processorKills(kills: number, seed = 7): Promise<ChaosReport> {
+  const r = await rig(Math.max(200, kills * 40), seed);
+  try {
+    let random = seed >>> 0;
+    const next = () => ((random = (random * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const slice = Math.ceil(r.produced.length / (kills + 1));
     let stalls = 0;
-    const requestsSoFar = () => braze!.state.counters().byEndpoint['POST /users/track'] ?? {};
-    const trackRequests = () => Object.values(requestsSoFar()).reduce((n, c) => n + c, 0);
     for (let k = 0; k < kills; k++) {
-      await send();
-      const child = start();
+      await r.send(slice);
+      const child = r.start();
       // Killed mid-stream: once this processor is delivering, at a random moment of its next few requests.
-      const before = trackRequests();
-      // A processor that has not delivered anything after 30 s is counted (a liveness problem to look at) and killed anyway.
-      await waitFor(() => trackRequests() > before || child.exitCode !== null, 'the processor to start delivering', 30_000).catch(() => stalls++);
-      await new Promise((r) => setTimeout(r, Math.floor(next() * 400)));
+      // One that has delivered nothing after 30 s is counted (a liveness problem to look at) and killed anyway.
+      const before = r.trackRequests();
+      await waitFor(() => r.trackRequests() > before || child.exitCode !== null, 'the processor to start delivering', 30_000).catch(() => stalls++);
+      await new Promise((res) => setTimeout(res, Math.floor(next() * 400)));
       child.kill('SIGKILL');
-      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      await new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res(null) : child.once('exit', res)));
     }
-    while (sent < produced.length) await send();
-    await producer.disconnect();
-    braze.state.faults.clear();
-    const last = start();
-    const state = braze.state;
-    const done = () => check('', produced, state.profiles(), 0);
-    await waitFor(() => {
-      const r = done();
-      return r.lost === 0 && r.finalStateViolations === 0;
-    }, 'every record in Braze after the last restart', 90_000);
-    const exited = new Promise<number | null>((r) => last.once('exit', (code) => r(code)));
-    last.kill('SIGTERM');
-    const code = await exited;
-    const reader = kafka.admin();
-    await reader.connect();
-    const letters = (await reader.fetchTopicOffsets(topics.deadLetter!)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-    await reader.disconnect();
-    return check(`processor killed ${kills} times with SIGKILL`, produced, state.profiles(), letters, { kills, stalls, notes: `the last processor exited ${code} on SIGTERM; ${stalls} of ${kills} processors delivered nothing within 30 s before their kill` });
+    await r.send();
+    const code = await finish(r, r.start());
+    return check(`processor killed ${kills} times with SIGKILL`, r.produced, r.braze.state.profiles(), await r.deadLetters(), {
+      kills, stalls, notes: `the last processor exited ${code} on SIGTERM; ${stalls} of ${kills} processors delivered nothing within 30 s before their kill`,
+    });
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await braze?.close();
-    for (const close of closers.reverse()) await close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await r.close();
+  }
+}
+
+/** The Kafka broker is stopped mid-stream and started again on the same port with its data dir, `restarts` times. */
+export async function brokerRestarts(restarts: number): Promise<ChaosReport> {
+  const r = await rig(400, 9);
+  try {
+    const processor = r.start();
+    const slice = Math.ceil(r.produced.length / (restarts + 1));
+    for (let k = 0; k < restarts; k++) {
+      await r.send(slice);
+      const before = r.trackRequests();
+      await waitFor(() => r.trackRequests() > before, 'the processor to deliver', 60_000);
+      await r.restartBroker(1500);
+    }
+    await r.send();
+    const code = await finish(r, processor);
+    return check(`Kafka broker restarted ${restarts} times mid-stream (data dir kept)`, r.produced, r.braze.state.profiles(), await r.deadLetters(), { notes: `the processor exited ${code} on SIGTERM` });
+  } finally {
+    await r.close();
+  }
+}
+
+/** Group members join and leave (SIGTERM) every `everyMs` while records flow: `changes` membership changes. */
+export async function memberChurn(changes: number, everyMs: number): Promise<ChaosReport> {
+  const r = await rig(Math.max(300, changes * 30), 11);
+  try {
+    const members: ChildProcess[] = [r.start()];
+    const slice = Math.ceil(r.produced.length / (changes + 1));
+    for (let k = 0; k < changes; k++) {
+      await r.send(slice);
+      await new Promise((res) => setTimeout(res, everyMs));
+      if (members.length < 3 && (k % 3 !== 2 || members.length === 1)) members.push(r.start());
+      else {
+        const leaving = members.shift()!;
+        const exited = new Promise((res) => leaving.once('exit', res));
+        leaving.kill('SIGTERM');
+        await exited;
+      }
+    }
+    await r.send();
+    const last = members.pop()!;
+    for (const m of members) {
+      const exited = new Promise((res) => m.once('exit', res));
+      m.kill('SIGTERM');
+      await exited;
+    }
+    const code = await finish(r, last);
+    return check(`${changes} members joining and leaving every ${everyMs / 1000} s`, r.produced, r.braze.state.profiles(), await r.deadLetters(), { notes: `the last member exited ${code} on SIGTERM` });
+  } finally {
+    await r.close();
   }
 }
 

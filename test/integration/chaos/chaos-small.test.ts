@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brazeFaults, brazeOutage, processorKills } from '../../chaos/scenarios.js';
+import { brazeFaults, brazeOutage, brokerRestarts, memberChurn, processorKills } from '../../chaos/scenarios.js';
 
 /** A smaller run of the chaos scenarios of `npm run test:chaos`, for every `npm test`. */
 describe('chaos (small)', () => {
@@ -17,6 +17,16 @@ describe('chaos (small)', () => {
 
   it('survives a processor killed with SIGKILL three times', async () => {
     const r = await processorKills(3);
+    expect([r.lost, r.finalStateViolations, r.deadLetters]).toEqual([0, 0, 0]);
+  }, 180_000);
+
+  it('survives the Kafka broker restarted mid-stream', async () => {
+    const r = await brokerRestarts(1);
+    expect([r.lost, r.finalStateViolations, r.deadLetters]).toEqual([0, 0, 0]);
+  }, 180_000);
+
+  it('survives members joining and leaving', async () => {
+    const r = await memberChurn(3, 1500);
     expect([r.lost, r.finalStateViolations, r.deadLetters]).toEqual([0, 0, 0]);
   }, 180_000);
 });
