@@ -27,11 +27,11 @@ afterEach(async () => {
 });
 
 /** Runs the command against the stack (its topics and group through a config file) and collects its output. */
-function tributary(s: DemoStack, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function tributary(s: DemoStack, args: string[], extra: Record<string, unknown> = {}, onStart?: (child: ReturnType<typeof spawn>, output: () => string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tributary-ops-'));
   dirs.push(dir);
   const file = join(dir, 'tributary.json');
-  writeFileSync(file, JSON.stringify({ topics: s.config.topics, kafka: { groupId: s.config.kafka.groupId }, partners: { komo: { hubs: s.config.partners.komo.hubs } } }));
+  writeFileSync(file, JSON.stringify({ topics: s.config.topics, kafka: { groupId: s.config.kafka.groupId }, partners: { komo: { hubs: s.config.partners.komo.hubs } }, ...extra }));
   const child = spawn(process.execPath, ['--conditions=tributary-source', '--import', 'tsx', join(ROOT, 'src/main.ts'), ...args, '--config', file], {
     cwd: ROOT,
     env: childEnv({ KAFKA_BROKERS: s.brokers.join(','), SCHEMA_REGISTRY_URL: s.schemaRegistryUrl, BRAZE_REST_ENDPOINT: s.braze.url, BRAZE_API_KEY: s.braze.apiKey, TRIBUTARY_LOG_LEVEL: 'warn' }),
@@ -40,6 +40,7 @@ function tributary(s: DemoStack, args: string[]): Promise<{ code: number | null;
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
+  onStart?.(child, () => stderr);
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -127,6 +128,38 @@ describe('replay and dlq commands', () => {
       const p = stack.braze.state.findProfile({ user_alias: { alias_label: 'email', alias_name: `person${n}@example.com` } });
       expect(p?.standard_attributes.first_name).toBe(`Name${n}`);
     }
+  }, 60_000);
+});
+
+describe('interrupting a replay', () => {
+  it('Ctrl-C stops taking records, finishes what is in flight and prints a summary of what was done', async () => {
+    stack = await startE2E({ partitions: 1 });
+    const topic = stack.config.topics.actioniqUserAttributes;
+    const total = 300;
+    await produce(stack, topic, Array.from({ length: total }, (_, i) => ({ key: `u${i}`, value: { external_id: `u${i}`, braze_id: null, attributes: { n: i }, updated_at: T0 + i } })));
+    await settled(stack, total);
+    await stack.braze.state.reset();
+    stack.braze.state.configure({ latencyMs: 500 });
+    const braze = stack.braze.state;
+    const r = await tributary(stack, ['replay', '--topic', topic, '--from', 'earliest'], { pipeline: { maxInFlightOps: 10 } }, (child) => {
+      const poll = setInterval(() => {
+        if (braze.requests({ path: '/users/track' }).length > 0) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+        }
+      }, 20);
+      child.on('exit', () => clearInterval(poll));
+    });
+    expect(r.code).toBe(130);
+    expect(r.stdout).toContain(`replay of ${topic}: interrupted`);
+    const read = Number(/records read +(\d+) of 300/.exec(r.stdout)?.[1]);
+    const delivered = Number(/delivered +(\d+)/.exec(r.stdout)?.[1]);
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThan(total);
+    // What was taken in was finished before the exit.
+    expect(delivered).toBe(read);
+    const sent = braze.requests({ path: '/users/track' }).flatMap((q) => (q.requestBody as { attributes: unknown[] }).attributes);
+    expect(sent).toHaveLength(read);
   }, 60_000);
 });
 
