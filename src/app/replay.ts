@@ -589,6 +589,8 @@ export interface Letter {
   readonly detail: string;
   readonly failedAtMs: number;
   readonly brazeErrorType: string | null;
+  /** Set when Kafka refused the original value and the letter was written without it. */
+  readonly valueDropped: string | null;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   /** The original record's headers (the tributary.* ones removed). */
@@ -619,6 +621,7 @@ function letterOf(record: RawRecord): Letter {
     detail: text(h[DLQ_HEADERS.errorDetail]) ?? '',
     failedAtMs: Number.isNaN(failedAt) ? record.timestampMs : failedAt,
     brazeErrorType: text(h[DLQ_HEADERS.brazeErrorType]) ?? null,
+    valueDropped: text(h[DLQ_HEADERS.valueDropped]) ?? null,
     key: record.key,
     value: record.value,
     headers,
@@ -690,8 +693,10 @@ export interface RedriveOptions extends LetterFilter {
  * Sends the matching letters' records through the pipeline again (events included: that data never reached
  * Braze). A record that fails again gets a new letter. Every run sends what matches: running it twice sends twice.
  */
-export async function startRedrive(config: TributaryConfig, options: RedriveOptions): Promise<RunHandle & { readonly letters: readonly Letter[] }> {
-  const letters = redriveOrder(await readLetters(config, options, options.logger));
+export async function startRedrive(config: TributaryConfig, options: RedriveOptions): Promise<RunHandle & { readonly letters: readonly Letter[]; readonly withoutValue: number }> {
+  const chosen = redriveOrder(await readLetters(config, options, options.logger));
+  // A letter written without its value (too large for Kafka) has nothing to send again.
+  const letters = chosen.filter((l) => l.valueDropped === null);
   const session = await openSession(config, { skipEvents: false, ...(options.dryRun ? { dryRun: options.dryRun } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   let before: Map<number, bigint> | null = null;
   try {
@@ -717,6 +722,7 @@ export async function startRedrive(config: TributaryConfig, options: RedriveOpti
   return {
     total: letters.length,
     letters,
+    withoutValue: chosen.length - letters.length,
     counts: session.counts,
     stop: () => {
       stopped = true;

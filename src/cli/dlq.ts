@@ -222,7 +222,8 @@ async function redrive(argv: string[]): Promise<number> {
   offSignal();
   if (sink && summary.dryRun) sink.write(JSON.stringify({ requests: summary.dryRun.requests, objects: summary.dryRun.objects, estimatedDataPoints: summary.dryRun.dataPoints }));
   await sink?.close();
-  out.write(formatSummary(`redrive from ${config.topics.deadLetter}`, summary) + '\n');
+  const left = handle.withoutValue > 0 ? [`  left out          ${handle.withoutValue} letters written without their value (tributary.value.dropped): nothing to send`] : [];
+  out.write(formatSummary(`redrive from ${config.topics.deadLetter}`, summary, left) + '\n');
   return exitCodeOf(summary, interrupted);
 }
 

@@ -131,6 +131,34 @@ describe('replay and dlq commands', () => {
   }, 60_000);
 });
 
+describe('redrive of a letter written without its value', () => {
+  it('leaves it out and counts it', async () => {
+    stack = await startE2E({ partitions: 1 });
+    const producer = new Kafka({ clientId: 'ops-test', brokers: [...stack.brokers], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const headers = {
+      'tributary.source.topic': stack.config.topics.komoSubmissions,
+      'tributary.source.partition': '0',
+      'tributary.source.offset': '7',
+      'tributary.error.code': 'braze_rejected',
+      'tributary.error.detail': 'Braze answered 400',
+      'tributary.failed.at': new Date(T0).toISOString(),
+    };
+    await producer.send({
+      topic: stack.config.topics.deadLetter,
+      messages: [
+        { key: 'k', value: null, headers: { ...headers, 'tributary.value.dropped': 'MESSAGE_TOO_LARGE' } },
+        { key: 'k', value: JSON.stringify(submission(8, SAMPLE_KOMO_HUB).value), headers: { ...headers, 'tributary.source.offset': '8' } },
+      ],
+    });
+    await producer.disconnect();
+    const redrive = await startRedrive(stack.config, { logger: silent });
+    expect(redrive.withoutValue).toBe(1);
+    expect(redrive.letters.map((l) => l.source.offset)).toEqual(['8']);
+    expect(await redrive.done).toMatchObject({ complete: true, total: 1, delivered: 1, deadLettered: 0 });
+  });
+});
+
 describe('interrupting a replay', () => {
   it('Ctrl-C stops taking records, finishes what is in flight and prints a summary of what was done', async () => {
     stack = await startE2E({ partitions: 1 });

@@ -92,6 +92,7 @@ describe('redriveOrder', () => {
     detail: '',
     failedAtMs: at,
     brazeErrorType: null,
+    valueDropped: null,
     key: null,
     value: null,
     headers: {},
