@@ -1,10 +1,10 @@
 import { Registry } from 'prom-client';
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { TributaryConfig } from '../config/index.js';
 import { TributaryError } from '../core/errors.js';
 import { kindOfTopicKey, topicHandler, type InputTopicKind } from '../partners/index.js';
-import { PipelineEngine, type TopicHandler } from '../pipeline/engine.js';
-import type { Clock } from '../core/ports.js';
+import { PipelineEngine, type PipelineEngineOptions, type TopicHandler } from '../pipeline/engine.js';
+import type { BrazeTransport, Clock, DeadLetterWriter, OffsetCommitter, PipelineObserver, RecordProducer } from '../core/ports.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
@@ -41,6 +41,93 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
 
 /** The Avro schemas shipped beside the code (schemas/ at the package root, from src/app or dist/app). */
 const SCHEMA_FILE = (name: string): string => fileURLToPath(new URL(`../../schemas/${name}.avsc`, import.meta.url));
+
+/** The kafkajs client of a configuration, its own log lines bridged into `log`. */
+export function kafkaClientOf(config: TributaryConfig, log: Logger): Kafka {
+  const kafkaLog = log.child({ component: 'kafkajs' });
+  return createKafka({
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    connectionTimeoutMs: config.kafka.connectionTimeoutMs,
+    requestTimeoutMs: config.kafka.requestTimeoutMs,
+    ssl: config.kafka.ssl,
+    sasl: config.kafka.sasl,
+    log: (level, message, extra) => kafkaLog[level](extra, message),
+  });
+}
+
+/** What the engine needs that is not in the configuration: connections, time, and where its results go. */
+export interface EngineParts {
+  /** The kafkajs producer the dead letters and tributary's own topics are written with. */
+  readonly producer: Producer;
+  readonly transport: BrazeTransport;
+  readonly committer: OffsetCommitter;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly observer: PipelineObserver;
+  readonly log: Logger;
+  /** Replaces the topic handlers of the configuration (for example to filter their ops). */
+  readonly topics?: ReadonlyMap<string, TopicHandler>;
+  /** Replaces the dead-letter writer on the configured topic. */
+  readonly deadLetters?: DeadLetterWriter;
+  /** Replaces the writer of tributary's own topics. */
+  readonly recordProducer?: RecordProducer;
+  readonly configRetryMs?: number;
+}
+
+/**
+ * The engine options a configuration gives: the topic handlers, the decoder, the dead-letter and record
+ * writers, and the Braze sinks with their batching, retry and rate settings. `run`, `replay` and
+ * `dlq redrive` all build their engine from this, so they decode, map and deliver alike.
+ */
+export function engineOptions(config: TributaryConfig, parts: EngineParts): PipelineEngineOptions {
+  const limits = config.braze.rateLimits;
+  const topics = parts.topics ?? new Map<string, TopicHandler>([...consumedTopics(config)].map(([name, kind]) => [name, topicHandler(kind, config.partners)]));
+  return {
+    topics,
+    decoder: new RecordDecoder({
+      registryUrl: config.schemaRegistry.url,
+      username: config.schemaRegistry.username,
+      password: config.schemaRegistry.password,
+    }),
+    deadLetters: parts.deadLetters ?? createDeadLetterWriter(parts.producer, config.topics.deadLetter),
+    producer: parts.recordProducer ?? createRecordProducer(parts.producer, {
+      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed },
+      avroTopics: config.partners.quikly.creditsFormat === 'avro' ? new Map([['quiklyCredits', { schemaFile: SCHEMA_FILE('quikly.credits') }]]) : new Map(),
+      registry: { url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password },
+      now: () => parts.clock.now(),
+    }),
+    committer: parts.committer,
+    braze: {
+      transport: parts.transport,
+      track: {
+        mode: config.braze.objectLimitMode,
+        maxObjects: config.braze.maxObjectsPerRequest,
+        maxBytes: config.braze.maxBatchBytes,
+        lingerMs: config.braze.lingerMs,
+      },
+      retry: {
+        maxAttempts: config.braze.retry.maxAttempts ?? Number.MAX_SAFE_INTEGER,
+        ...(config.braze.retry.maxElapsedMs === null ? {} : { maxElapsedMs: config.braze.retry.maxElapsedMs }),
+        baseMs: config.braze.retry.baseMs,
+        maxMs: config.braze.retry.maxMs,
+      },
+      ambiguityWindowMs: config.braze.ambiguityWindowMs,
+      rates: { track: limits['users.track'], exportIds: limits['users.export.ids'], subscriptionGet: limits.default, subscriptionSet: limits['subscription.set'] },
+      rateShare: config.braze.rateLimitShare === 'auto' ? 1 : config.braze.rateLimitShare,
+      maxConcurrentRequests: config.braze.maxConcurrentRequests,
+      identity: { maxEntries: config.braze.identity.cacheMaxEntries, foundTtlMs: config.braze.identity.foundTtlMs, notFoundTtlMs: config.braze.identity.notFoundTtlMs },
+      ...(parts.configRetryMs === undefined ? {} : { configRetryMs: parts.configRetryMs }),
+    },
+    maxInFlightOps: config.pipeline.maxInFlightOps,
+    commitIntervalMs: config.pipeline.commitIntervalMs,
+    heartbeatEveryMs: Math.max(100, Math.floor(config.kafka.heartbeatIntervalMs / 2)),
+    clock: parts.clock,
+    random: parts.random,
+    observer: parts.observer,
+    log: parts.log.child({ component: 'pipeline' }),
+  };
+}
 
 export interface AppDeps {
   readonly logger?: Logger;
@@ -129,16 +216,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     });
   }
 
-  const kafkaLog = log.child({ component: 'kafkajs' });
-  const kafka = createKafka({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
-    connectionTimeoutMs: config.kafka.connectionTimeoutMs,
-    requestTimeoutMs: config.kafka.requestTimeoutMs,
-    ssl: config.kafka.ssl,
-    sasl: config.kafka.sasl,
-    log: (level, message, extra) => kafkaLog[level](extra, message),
-  });
+  const kafka = kafkaClientOf(config, log);
   const transport = createBrazeTransport({
     restEndpoint,
     apiKey,
@@ -157,52 +235,18 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
   });
   sourceRef = source;
-  const limits = config.braze.rateLimits;
-  const handlers = new Map<string, TopicHandler>([...topics].map(([name, kind]) => [name, topicHandler(kind, config.partners)]));
   let engine: PipelineEngine | null = null;
   engine = new PipelineEngine({
-    topics: handlers,
-    decoder: new RecordDecoder({
-      registryUrl: config.schemaRegistry.url,
-      username: config.schemaRegistry.username,
-      password: config.schemaRegistry.password,
-    }),
-    deadLetters: createDeadLetterWriter(producer, config.topics.deadLetter),
-    producer: createRecordProducer(producer, {
-      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed },
-      avroTopics: config.partners.quikly.creditsFormat === 'avro' ? new Map([['quiklyCredits', { schemaFile: SCHEMA_FILE('quikly.credits') }]]) : new Map(),
-      registry: { url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password },
-      now: () => clock.now(),
-    }),
-    committer: { commit: (offsets) => source.commit(offsets) },
-    braze: {
+    ...engineOptions(config, {
+      producer,
       transport,
-      track: {
-        mode: config.braze.objectLimitMode,
-        maxObjects: config.braze.maxObjectsPerRequest,
-        maxBytes: config.braze.maxBatchBytes,
-        lingerMs: config.braze.lingerMs,
-      },
-      retry: {
-        maxAttempts: config.braze.retry.maxAttempts ?? Number.MAX_SAFE_INTEGER,
-        ...(config.braze.retry.maxElapsedMs === null ? {} : { maxElapsedMs: config.braze.retry.maxElapsedMs }),
-        baseMs: config.braze.retry.baseMs,
-        maxMs: config.braze.retry.maxMs,
-      },
-      rates: { track: limits['users.track'], exportIds: limits['users.export.ids'], subscriptionGet: limits.default, subscriptionSet: limits['subscription.set'] },
-      rateShare: config.braze.rateLimitShare === 'auto' ? 1 : config.braze.rateLimitShare,
-      maxConcurrentRequests: config.braze.maxConcurrentRequests,
-      ambiguityWindowMs: config.braze.ambiguityWindowMs,
-      identity: { maxEntries: config.braze.identity.cacheMaxEntries, foundTtlMs: config.braze.identity.foundTtlMs, notFoundTtlMs: config.braze.identity.notFoundTtlMs },
+      committer: { commit: (offsets) => source.commit(offsets) },
+      clock,
+      random,
+      observer,
+      log,
       ...(deps.configRetryMs === undefined ? {} : { configRetryMs: deps.configRetryMs }),
-    },
-    maxInFlightOps: config.pipeline.maxInFlightOps,
-    commitIntervalMs: config.pipeline.commitIntervalMs,
-    heartbeatEveryMs: Math.max(100, Math.floor(config.kafka.heartbeatIntervalMs / 2)),
-    clock,
-    random,
-    observer,
-    log: log.child({ component: 'pipeline' }),
+    }),
     onAvailability: (endpoint, available) => {
       metrics.brazeUnavailable.set({ endpoint }, available ? 0 : 1);
     },
