@@ -4,9 +4,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { defaultConfig, loadConfig, type DeepPartial, type TributaryConfig, type InputTopicKey } from '../config/index.js';
-import { consumedTopics, startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
+import { requiredTopics, startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
 import { SAMPLE_KOMO_HUB_CONFIG, type SampleRecord } from '../app/sample-records.js';
 import { encodeAvro, publishSchemas, readTopicSchemas, type PublishedSchema } from '../adapters/schema-registry/schema-publisher.js';
 import {
@@ -83,8 +83,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const admin = kafka.admin();
     await admin.connect();
     // Every topic the app reads or writes: its inputs (Quikly's delayed steps included), the dead letters, the credits.
-    const written = config.topics.consume.includes('quiklyActivations') ? [config.topics.quiklyCredits] : [];
-    const topicNames = [...new Set([...consumedTopics(config).keys(), config.topics.deadLetter, ...written])];
+    const topicNames = [...new Set(requiredTopics(config).map((t) => t.name))];
     // kafkajs's own wait gives up on a real broker's first UNKNOWN_TOPIC_OR_PARTITION; waitForLeaders below retries it.
     await admin.createTopics({ waitForLeaders: false, topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })) });
     await waitForLeaders(admin, topicNames);
@@ -96,7 +95,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     for (const [k, v] of Object.entries(config.topics)) if (typeof v === 'string') defaults.set(String(defaultTopics[k]), v);
     const schemas = await publishSchemas(registryUrl, readTopicSchemas(SCHEMAS_DIR), (t) => defaults.get(t) ?? t);
 
-    producer = kafka.producer();
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     app = await startTributary(config, options.deps);
     const p = producer;
