@@ -50,8 +50,9 @@ export function unreachableKafka(brokers: readonly string[], err: unknown): Trib
  * Checks that every required topic exists. Missing ones: without `wait` a `topics_missing` error naming them
  * with a create command each; with `wait`, polls until they exist (true) or the signal aborts (false).
  */
-export async function checkTopics(admin: Pick<Admin, 'listTopics'>, required: readonly RequiredTopic[], options: TopicCheckOptions): Promise<boolean> {
+export async function checkTopics(admin: Pick<Admin, 'listTopics' | 'fetchTopicMetadata' | 'fetchTopicOffsets'>, required: readonly RequiredTopic[], options: TopicCheckOptions): Promise<boolean> {
   let told = '';
+  const awaited = new Set<string>();
   for (;;) {
     let existing: Set<string>;
     try {
@@ -60,7 +61,12 @@ export async function checkTopics(admin: Pick<Admin, 'listTopics'>, required: re
       throw unreachableKafka(options.brokers, err);
     }
     const missing = required.filter((t) => !existing.has(t.name));
-    if (missing.length === 0) return true;
+    if (missing.length === 0) {
+      // Topics that appeared while we waited may not have leaders yet; a consumer meeting that would restart.
+      if (awaited.size > 0) await waitForLeaders(admin, [...awaited]);
+      return true;
+    }
+    for (const t of missing) awaited.add(t.name);
     if (!options.wait) throw new TributaryError('topics_missing', missingTopicsMessage(options.brokers, missing));
     const key = missing.map((t) => t.name).join(',');
     if (key !== told) {
@@ -78,5 +84,35 @@ export async function checkTopics(admin: Pick<Admin, 'listTopics'>, required: re
       options.signal?.addEventListener('abort', done, { once: true });
     });
     if (options.signal?.aborted) return false;
+  }
+}
+
+/**
+ * Waits until every partition of the topics is served by its leader. kafkajs's own `waitForLeaders` retries only
+ * LEADER_NOT_AVAILABLE, but a real (KRaft) broker answers UNKNOWN_TOPIC_OR_PARTITION to Metadata, and then
+ * NOT_LEADER_OR_FOLLOWER to ListOffsets, for a moment after CreateTopics returned. A consumer that meets the
+ * latter restarts, and delivers again what it had not committed yet.
+ */
+export async function waitForLeaders(admin: Pick<Admin, 'fetchTopicMetadata' | 'fetchTopicOffsets'>, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const transient = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION']);
+  const deadline = Date.now() + timeoutMs;
+  const waiting = new Set(topics);
+  for (;;) {
+    let error: unknown = null;
+    for (const topic of [...waiting]) {
+      try {
+        const { topics: [described] } = await admin.fetchTopicMetadata({ topics: [topic] });
+        if (!described || described.partitions.length === 0 || described.partitions.some((p) => p.leader < 0)) continue;
+        await admin.fetchTopicOffsets(topic);
+        waiting.delete(topic);
+      } catch (err) {
+        const e = err as { type?: string; cause?: { type?: string } };
+        if (!transient.has(e.type ?? e.cause?.type ?? '')) throw err;
+        error = err;
+      }
+    }
+    if (waiting.size === 0) return;
+    if (Date.now() > deadline) throw new Error(`topics ${[...waiting].join(', ')} are not served by a leader after ${timeoutMs} ms${error ? `: ${String(error)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
