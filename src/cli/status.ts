@@ -57,7 +57,7 @@ export function formatStatus(s: GroupStatus): string {
     }
   }
   lines.push(...table(rows, new Set([1, 2, 3, 4, 5])));
-  if (uncommitted) lines.push('', '* no committed offset: the lag counts every retained record (log end − log start), what kafka.startFrom: earliest would read');
+  if (uncommitted) lines.push('', '* no committed offset: lag = log end − log start (every retained record)');
   lines.push('');
   if (s.members.length === 0) lines.push('members: none (no instance of tributary is consuming with this group)');
   else {
