@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +44,24 @@ describe('start-up with missing topics', () => {
     expect(stderr).toContain('kafka.waitForTopics: true');
     expect(stderr).not.toContain('This server does not host this topic-partition');
     expect(stderr).not.toMatch(/partitioner/i);
+  }, 60_000);
+
+  it('`run` against brokers that do not answer exits 1 naming the address and KAFKA_BROKERS', async () => {
+    // A port that was free a moment ago: nothing listens on it.
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    await new Promise((r) => server.close(r));
+    const child = spawn(process.execPath, ['--conditions=tributary-source', '--import', 'tsx', join(ROOT, 'src/main.ts'), 'run'], {
+      cwd: ROOT,
+      env: { ...process.env, KAFKA_BROKERS: `127.0.0.1:${port}`, BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k', TRIBUTARY_METRICS_PORT: '0', TRIBUTARY_LOG_LEVEL: 'silent' },
+    });
+    cleanups.push(async () => void child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(1);
+    expect(stderr).toContain(`tributary run: [kafka_unreachable] cannot reach Kafka at 127.0.0.1:${port}`);
+    expect(stderr).toContain('check KAFKA_BROKERS');
   }, 60_000);
 
   it('with kafka.waitForTopics waits, and starts once the topics are created', async () => {
