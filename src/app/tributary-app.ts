@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { TributaryConfig } from '../config/index.js';
 import { TributaryError } from '../core/errors.js';
 import { kindOfTopicKey, topicHandler, type InputTopicKind } from '../partners/index.js';
@@ -9,6 +9,7 @@ import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
+import { checkTopics, unreachableKafka, type RequiredTopic } from '../adapters/kafka/topic-check.js';
 import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
 import { createRecordProducer } from '../adapters/kafka/record-producer.js';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,22 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
   // Quikly's delayed steps come back through tributary's own topic: whoever reads activations reads it too.
   if (config.topics.consume.includes('quiklyActivations')) topics.set(config.topics.quiklyDelayed, 'quikly.delayed');
   return topics;
+}
+
+/**
+ * Every topic `run` needs before it starts: the ones it consumes, the dead-letter topic, and Quikly's credits
+ * topic when it consumes activations (the delayed topic is among the consumed ones then).
+ */
+export function requiredTopics(config: TributaryConfig): RequiredTopic[] {
+  const out: RequiredTopic[] = [];
+  for (const name of consumedTopics(config).keys()) {
+    out.push(name === config.topics.quiklyDelayed && config.topics.consume.includes('quiklyActivations')
+      ? { name, role: 'Quikly delayed steps, consumed and produced', configs: { 'cleanup.policy': 'delete' } }
+      : { name, role: 'consumed' });
+  }
+  out.push({ name: config.topics.deadLetter, role: 'dead letters' });
+  if (config.topics.consume.includes('quiklyActivations')) out.push({ name: config.topics.quiklyCredits, role: 'Quikly credits, produced' });
+  return out;
 }
 
 /** The Avro schemas shipped beside the code (schemas/ at the package root, from src/app or dist/app). */
@@ -136,6 +153,8 @@ export interface AppDeps {
   readonly random?: () => number;
   /** How long to wait before probing Braze again after a 401/403/404. */
   readonly configRetryMs?: number;
+  /** How often missing topics are looked for again with kafka.waitForTopics. */
+  readonly topicPollMs?: number;
 }
 
 export type AppState = 'starting' | 'running' | 'paused-config' | 'stopping' | 'stopped' | 'crashed';
@@ -223,11 +242,12 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     requestTimeoutMs: config.braze.requestTimeoutMs,
     connections: config.braze.maxConcurrentRequests,
   });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // The partitioner kafkajs 2 uses by default anyway (Java-compatible murmur2), named so it does not warn at every start.
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   const source = new KafkaSource(kafka, {
     groupId: config.kafka.groupId,
     topics: [...topics.keys()],
-    fromBeginning: config.kafka.fromBeginning,
+    startFrom: config.kafka.startFrom,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     rebalanceTimeoutMs: config.kafka.rebalanceTimeoutMs,
     heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
@@ -298,6 +318,22 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
 
   let shareAsked = 0;
   try {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw unreachableKafka(config.kafka.brokers, err);
+    }
+    try {
+      await checkTopics(admin, requiredTopics(config), {
+        brokers: config.kafka.brokers,
+        wait: config.kafka.waitForTopics,
+        ...(deps.topicPollMs === undefined ? {} : { pollMs: deps.topicPollMs }),
+        onWaiting: (missing) => log.warn({ missing: missing.map((t) => t.name) }, 'waiting for topics to be created (kafka.waitForTopics)'),
+      });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
     await producer.connect();
     await source.start({
       onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),

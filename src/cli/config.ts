@@ -1,4 +1,4 @@
-import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { parseCommand, UsageError, wantsHelp, type FlagSpec } from './args.js';
 import { ConfigError, loadConfig, redactConfig } from '../config/index.js';
 import { consumedTopics } from '../app/tributary-app.js';
 
@@ -10,13 +10,14 @@ const FLAGS: FlagSpec = {
 
 /** `tributary config check`: validate the file plus environment, list every problem at once, exit 1 if any. */
 export async function configCommand(argv: string[]): Promise<number> {
+  const usage = 'tributary config check [--config FILE] [--print]';
   const [sub, ...rest] = argv;
-  if (sub !== 'check') throw new UsageError('usage: tributary config check [--config FILE] [--print]');
-  const { flags } = parseFlags(rest, FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp('tributary config check [--config FILE] [--print]', FLAGS) + '\n');
-    return 0;
+  if (sub !== 'check') {
+    if (sub !== undefined && wantsHelp([sub])) return parseCommand(['--help'], FLAGS, usage) && 0;
+    throw new UsageError(sub === undefined ? 'which subcommand? (check)' : `unknown subcommand ${JSON.stringify(sub)}`, `usage: ${usage}`);
   }
+  const { flags, helped } = parseCommand(rest, FLAGS, usage);
+  if (helped) return 0;
   const file = flags.config as string | undefined;
   try {
     const config = await loadConfig({ ...(file ? { file } : {}) });

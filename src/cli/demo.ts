@@ -1,4 +1,4 @@
-import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { parseCommand, UsageError, type FlagSpec } from './args.js';
 import { metricTotal, startDemoStack } from './demo-stack.js';
 import { onStopSignal } from './run.js';
 import { SAMPLE_SMS_GROUP, SampleRecordGenerator } from '../app/sample-records.js';
@@ -16,11 +16,8 @@ const FLAGS: FlagSpec = {
  * stream of every partner's records, the pipeline delivering it, and a live one-line summary.
  */
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { flags } = parseFlags(argv, FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp('tributary demo [options]', FLAGS) + '\n');
-    return 0;
-  }
+  const { flags, helped } = parseCommand(argv, FLAGS, 'tributary demo [options]');
+  if (helped) return 0;
   const rate = (flags.rate as number | undefined) ?? 500;
   if (!(rate > 0 && rate <= 100_000)) throw new UsageError('--rate takes a number of records per second between 1 and 100000');
   const durationS = flags['duration-s'] as number | undefined;

@@ -6,3 +6,5 @@ registerCommand('sandbox', 'start the embedded sandbox: `sandbox` (Kafka + Schem
 registerCommand('config', '`config check`: validate configuration and environment, listing every problem', async () => (await import('./config.js')).configCommand);
 registerCommand('replay', 'deliver a range of a topic again (time or offsets), without touching the live group; events skipped unless --events send', async () => (await import('./replay.js')).replayCommand);
 registerCommand('dlq', '`dlq inspect`: dead letters grouped by code, masked; `dlq redrive`: send them through the pipeline again', async () => (await import('./dlq.js')).dlqCommand);
+registerCommand('status', 'the consumer group\'s committed offsets, lag and members per topic and partition, and the dead-letter count', async () => (await import('./status.js')).statusCommand);
+registerCommand('schemas', '`schemas register`: register schemas/*.avsc with the registry; `schemas check`: check their compatibility with what is registered', async () => (await import('./schemas.js')).schemasCommand);

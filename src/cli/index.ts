@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -11,7 +12,21 @@ export function registerCommand(name: string, summary: string, load: () => Promi
 
 function help(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`);
-  return ['usage: tributary <command> [options]', '', 'commands:', ...rows, '', 'Run `tributary <command> --help` for its options.'].join('\n');
+  return [
+    'usage: tributary <command> [options]',
+    '       tributary --version',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'Run `tributary <command> --help` for its options.',
+  ].join('\n');
+}
+
+/** The version in package.json (two folders up from src/cli and from dist/cli alike). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -19,6 +34,10 @@ export async function runCli(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help() + '\n');
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`tributary ${version()}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
@@ -29,7 +48,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return await (await command.load())(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`tributary ${name}: ${err.message}\n`);
+      process.stderr.write(`tributary ${name}: ${err.message}\n${err.usage ? `\n${err.usage}\n` : ''}`);
       return 2;
     }
     const e = err as { code?: string; message?: string };

@@ -1,4 +1,4 @@
-import { formatHelp, parseFlags, type FlagSpec } from './args.js';
+import { parseCommand, type FlagSpec } from './args.js';
 import { loadConfig } from '../config/index.js';
 import { startTributary } from '../app/tributary-app.js';
 
@@ -28,11 +28,10 @@ export function onStopSignal(stop: () => Promise<void>): () => void {
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { flags } = parseFlags(argv, FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp('tributary run [--config FILE]', FLAGS) + '\n\nAddresses and secrets come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL, BRAZE_REST_ENDPOINT and BRAZE_API_KEY.\n');
-    return 0;
-  }
+  const { flags, helped } = parseCommand(argv, FLAGS, 'tributary run [--config FILE]', {
+    epilog: 'Addresses and secrets come from KAFKA_BROKERS, SCHEMA_REGISTRY_URL, BRAZE_REST_ENDPOINT and BRAZE_API_KEY.',
+  });
+  if (helped) return 0;
   const file = flags.config as string | undefined;
   const config = await loadConfig({ ...(file ? { file } : {}) });
   const app = await startTributary(config);

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { formatHelp, parseFlags, UsageError, type FlagSpec } from './args.js';
+import { parseCommand, UsageError, type FlagSpec } from './args.js';
 import { startKafkaSandbox, startSandbox } from '@tributary/sandbox';
 
 const KAFKA_FLAGS: FlagSpec = {
@@ -87,11 +87,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function sandboxCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'kafka') {
-    const { flags } = parseFlags(argv.slice(1), KAFKA_FLAGS);
-    if (flags.help) {
-      process.stdout.write(formatHelp('tributary sandbox kafka [options]', KAFKA_FLAGS) + '\n');
-      return 0;
-    }
+    const { flags, helped } = parseCommand(argv.slice(1), KAFKA_FLAGS, 'tributary sandbox kafka [options]');
+    if (helped) return 0;
     const partitions = nonNegativeInt('partitions', flags.partitions, 3);
     if (partitions < 1) throw new UsageError('--partitions must be at least 1');
     const dataDir = flags['data-dir'] as string | undefined;
@@ -108,11 +105,11 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ ready: true, kafka: kafka.brokers[0] }) + '\n');
     return untilSignal(() => kafka.close());
   }
-  if (argv[0] !== undefined && !argv[0].startsWith('--')) throw new UsageError(`unknown sandbox ${JSON.stringify(argv[0])}; try \`tributary sandbox\` or \`tributary sandbox kafka\``);
-  const { flags } = parseFlags(argv, STACK_FLAGS);
-  if (flags.help) {
-    process.stdout.write(formatHelp('tributary sandbox [kafka] [options]', STACK_FLAGS) + '\n');
-    return 0;
+  const usage = 'tributary sandbox [kafka] [options]';
+  const { flags, positionals, helped } = parseCommand(argv, STACK_FLAGS, usage, { maxPositionals: 1 });
+  if (helped) return 0;
+  if (positionals.length > 0) {
+    throw new UsageError(`unknown sandbox ${JSON.stringify(positionals[0])}; try \`tributary sandbox\` or \`tributary sandbox kafka\``, `usage: ${usage}`);
   }
   const limits = (flags['braze-limits'] as string | undefined) ?? 'default';
   if (limits !== 'default' && limits !== 'unlimited') throw new UsageError(`--braze-limits takes default or unlimited, not ${JSON.stringify(limits)}`);

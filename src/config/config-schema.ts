@@ -8,7 +8,7 @@
  * place of the generic text; the loader uses them for its own messages too.
  */
 import { PARTNER_OPTIONS_SCHEMAS } from '../partners/index.js';
-import { BRAZE_RATE_LIMIT_KEYS, INPUT_TOPIC_KEYS, LOG_LEVELS, OUTPUT_TOPIC_KEYS } from './config-types.js';
+import { BRAZE_RATE_LIMIT_KEYS, INPUT_TOPIC_KEYS, KAFKA_START_FROM, LOG_LEVELS, OUTPUT_TOPIC_KEYS } from './config-types.js';
 import type { BrazeRateLimitKey, InputTopicKey, OutputTopicKey } from './config-types.js';
 import { deepFreeze } from './config-tree.js';
 import { defaultConfig } from './default-config.js';
@@ -79,10 +79,16 @@ const kafka = object('Kafka connection and consumer group settings (passed to ka
   },
   clientId: nonEmptyString('Client id sent to the brokers (shows up in broker logs and quotas).', defaults.kafka.clientId),
   groupId: nonEmptyString('Consumer group id. Instances with the same groupId share the partitions between them.', defaults.kafka.groupId),
-  fromBeginning: {
-    description: 'Where a consumer group with no committed offset starts: true = earliest offset, false = only new records.',
+  startFrom: {
+    description: 'Where a consumer group with no committed offset starts (Kafka\'s auto.offset.reset): earliest = every record still retained (a brand-new group gets them all, events included), latest = only records produced from now on. No effect once the group has committed offsets. Replaces fromBeginning.',
+    type: 'string',
+    enum: [...KAFKA_START_FROM],
+    default: defaults.kafka.startFrom,
+  },
+  waitForTopics: {
+    description: 'At start, wait (checking every few seconds) for missing input, dead-letter and output topics instead of exiting with the list of them and how to create them.',
     type: 'boolean',
-    default: defaults.kafka.fromBeginning,
+    default: defaults.kafka.waitForTopics,
   },
   sessionTimeoutMs: integer('Consumer session timeout: a member silent for this long is removed from the group.', defaults.kafka.sessionTimeoutMs, { minimum: 1 }),
   rebalanceTimeoutMs: integer('How long the group waits for members to rejoin during a rebalance.', defaults.kafka.rebalanceTimeoutMs, { minimum: 1 }),

@@ -20,11 +20,17 @@ export interface KafkaSaslOptions {
   readonly password: string;
 }
 
+export const KAFKA_START_FROM = ['earliest', 'latest'] as const;
+export type KafkaStartFrom = (typeof KAFKA_START_FROM)[number];
+
 export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly groupId: string;
-  readonly fromBeginning: boolean;
+  /** Where a group with no committed offset starts (Kafka's auto.offset.reset). */
+  readonly startFrom: KafkaStartFrom;
+  /** At start, wait for missing topics instead of exiting with the list of them. */
+  readonly waitForTopics: boolean;
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;

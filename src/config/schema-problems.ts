@@ -53,6 +53,11 @@ function toPath(pointer: string, tree: unknown): (string | number)[] {
   return path;
 }
 
+/** Keys of earlier releases, with what replaced them. */
+const RENAMED_KEYS: Record<string, string> = {
+  'kafka.fromBeginning': 'was replaced by kafka.startFrom: write startFrom: earliest (for fromBeginning: true) or startFrom: latest (for false)',
+};
+
 /** Keywords about the value itself, for which the schema's `errorMessage` replaces the generic text. */
 const VALUE_KEYWORDS = new Set([
   'type', 'enum', 'const', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
@@ -72,6 +77,8 @@ function toProblem(error: ErrorObject, tree: unknown): Problem {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
       const known = Object.keys((schema.properties ?? {}) as SchemaNode).filter((name) => name !== '$schema');
       const full = formatPath([...path, key]);
+      const renamed = RENAMED_KEYS[full];
+      if (renamed !== undefined) return { path: [...path, key], message: renamed };
       const guess = didYouMean(key, known);
       const hint = guess !== undefined
         ? `did you mean ${formatPath([...path, guess])}?`

@@ -4,7 +4,8 @@ import type { RawRecord } from '../../core/ports.js';
 export interface KafkaSourceOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
-  readonly fromBeginning: boolean;
+  /** Where a partition without a committed offset starts (auto.offset.reset). */
+  readonly startFrom: 'earliest' | 'latest';
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -89,7 +90,7 @@ export class KafkaSource {
       }
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.fromBeginning });
+    await consumer.subscribe({ topics: [...o.topics], fromBeginning: o.startFrom === 'earliest' });
     this.running = true;
     await consumer.run({
       autoCommit: false,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,50 @@ describe('the tributary command', () => {
     expect(await u.exited).toBe(2);
     expect(u.err()).toContain('unknown command');
   });
+
+  it('prints help for -h/--help on every command without starting anything, and the version for --version/-V', async () => {
+    // Were `run` to start, it would fail on this broker with exit code 1 instead of printing its help.
+    const env = { KAFKA_BROKERS: '127.0.0.1:1', BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' };
+    const cases: [string[], string][] = [
+      [['run', '-h'], 'usage: tributary run'],
+      [['run', '--config', 'nowhere.yaml', '--help'], 'usage: tributary run'],
+      [['demo', '-h'], 'usage: tributary demo'],
+      [['sandbox', '-h'], 'usage: tributary sandbox'],
+      [['sandbox', 'kafka', '-h'], 'usage: tributary sandbox kafka'],
+      [['config', 'check', '-h'], 'usage: tributary config check'],
+      [['config', '--help'], 'usage: tributary config check'],
+    ];
+    const runs = cases.map(([args]) => tributary(args, env));
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const versions = [tributary(['--version']), tributary(['-V'])];
+    for (const [i, run] of runs.entries()) {
+      expect(await run.exited, cases[i]![0].join(' ')).toBe(0);
+      expect(run.out()).toContain(cases[i]![1]);
+      expect(run.out()).toContain('-h, --help');
+    }
+    for (const v of versions) {
+      expect(await v.exited).toBe(0);
+      expect(v.out()).toBe(`tributary ${pkg.version}\n`);
+    }
+  }, 60_000);
+
+  it('refuses stray arguments and unknown options on every command with exit code 2 and the usage', async () => {
+    const cases: [string[], string][] = [
+      [['run', 'now'], 'unexpected argument "now"'],
+      [['run', '--fast'], 'unknown option --fast'],
+      [['config', 'check', 'extra'], 'unexpected argument "extra"'],
+      [['config', 'chekc'], 'unknown subcommand "chekc"'],
+      [['sandbox', 'kafka', 'x'], 'unexpected argument "x"'],
+      [['demo', '--rate'], 'option --rate needs a value'],
+    ];
+    const runs = cases.map(([args]) => tributary(args));
+    for (const [i, run] of runs.entries()) {
+      expect(await run.exited, cases[i]![0].join(' ')).toBe(2);
+      expect(run.err()).toContain(cases[i]![1]);
+      expect(run.err()).toContain(`usage: tributary ${cases[i]![0][0]}`);
+      expect(run.out()).toBe('');
+    }
+  }, 60_000);
 
   it('`demo` runs the whole pipeline on the sandbox, delivers records, and stops cleanly by itself', async () => {
     const t = tributary(['demo', '--duration-s', '4', '--rate', '300', '--metrics-port', '0']);

@@ -49,7 +49,7 @@ describe('loadConfig', () => {
     const file = await writeConfig('tributary.yaml', [
       'kafka:',
       '  groupId: tributary-eu',
-      '  fromBeginning: false',
+      '  startFrom: latest',
       'braze:',
       '  lingerMs: 10',
       '  rateLimits:',
@@ -60,7 +60,7 @@ describe('loadConfig', () => {
     ].join('\n'));
     const config = await load({ file });
     expect(config.kafka.groupId).toBe('tributary-eu');
-    expect(config.kafka.fromBeginning).toBe(false);
+    expect(config.kafka.startFrom).toBe('latest');
     expect(config.kafka.clientId).toBe('tributary');
     expect(config.braze.lingerMs).toBe(10);
     expect(config.braze.rateLimits['users.track']).toEqual({ limit: 1500, windowMs: 3000 });
@@ -230,6 +230,14 @@ describe('loadConfig problems', () => {
     expect(await problemsOf(load({ file }))).toEqual([
       'unknown key kafka.brokerz; did you mean kafka.brokers?',
       'unknown key observabilty; did you mean observability?',
+    ]);
+  });
+
+  it('refuses kafka.fromBeginning of earlier releases with the startFrom value to write instead', async () => {
+    const file = await writeConfig('tributary.yaml', 'kafka:\n  fromBeginning: false\n  startFrom: first\n');
+    expect(await problemsOf(load({ file }))).toEqual([
+      'kafka.fromBeginning: was replaced by kafka.startFrom: write startFrom: earliest (for fromBeginning: true) or startFrom: latest (for false)',
+      'kafka.startFrom: must be one of earliest, latest (got "first")',
     ]);
   });
 
