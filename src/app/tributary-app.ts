@@ -4,7 +4,7 @@ import type { TributaryConfig } from '../config/index.js';
 import { TributaryError } from '../core/errors.js';
 import { kindOfTopicKey, topicHandler, type InputTopicKind } from '../partners/index.js';
 import { PipelineEngine, type TopicHandler } from '../pipeline/engine.js';
-import type { Clock } from '../core/ports.js';
+import type { Clock, DeadLetterWriter } from '../core/ports.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
@@ -62,6 +62,20 @@ export interface TributaryApp {
   readonly finished: Promise<void>;
   /** Graceful: stop fetching, flush, wait for in-flight requests (bounded), commit, leave the group. */
   stop(): Promise<void>;
+}
+
+/** The same writer, counting each failed write (the dead-letter queue retries it). */
+function countingFailures(writer: DeadLetterWriter, onFailure: () => void): DeadLetterWriter {
+  return {
+    write: async (letters) => {
+      try {
+        await writer.write(letters);
+      } catch (err) {
+        onFailure();
+        throw err;
+      }
+    },
+  };
 }
 
 /** The composition root: builds every component, owns the start-up and shutdown order. */
@@ -144,7 +158,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       username: config.schemaRegistry.username,
       password: config.schemaRegistry.password,
     }),
-    deadLetters: createDeadLetterWriter(producer, config.topics.deadLetter),
+    deadLetters: countingFailures(createDeadLetterWriter(producer, config.topics.deadLetter), () => metrics.deadLetterWriteFailures.inc()),
     producer: createRecordProducer(producer, {
       topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed },
       avroTopics: config.partners.quikly.creditsFormat === 'avro' ? new Map([['quiklyCredits', { schemaFile: SCHEMA_FILE('quikly.credits') }]]) : new Map(),
@@ -186,6 +200,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     },
   });
   const pipeline = engine;
+  metrics.watchSchemaRegistry(() => pipeline.decodeProblem !== null);
 
   let stopping: Promise<void> | null = null;
   const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
@@ -219,6 +234,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     await source.start({
       onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),
       onAssignment: () => {
+        metrics.rebalances.inc();
         pipeline.onAssignment();
         if (state === 'starting') setState('running');
         // A kafkajs restart builds a new consumer group, which forgets a pause.
