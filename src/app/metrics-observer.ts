@@ -13,6 +13,7 @@ export function metricsObserver(m: Metrics): PipelineObserver {
     recordDeadLettered: (partner, code) => m.recordsDeadLettered.inc({ partner, code }),
     recordDelivered: (partner, endToEndMs) => {
       m.recordsDelivered.inc({ partner });
+      m.lastDelivered.setToCurrentTime({ partner });
       if (endToEndMs >= 0) m.endToEnd.observe({ partner }, endToEndMs / 1000);
     },
     brazeRequest: (endpoint, status, durationMs, objects, flushReason) => {
@@ -31,6 +32,7 @@ export function metricsObserver(m: Metrics): PipelineObserver {
       m.opsInFlight.set(inFlight);
     },
     consumerLag: (topic, partition, lag) => m.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag)),
+    consumerLagReset: () => m.consumerLag.reset(),
     offsetCommitted: (topic) => m.offsetsCommitted.inc({ topic }),
     identityLookup: (outcome) => m.identityLookups.inc({ outcome }),
     flowEnded: (flow, outcome) => m.flowsEnded.inc({ flow, outcome }),

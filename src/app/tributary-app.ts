@@ -170,6 +170,20 @@ export interface TributaryApp {
   stop(): Promise<void>;
 }
 
+/** The same writer, counting each failed write (the dead-letter queue retries it). */
+function countingFailures(writer: DeadLetterWriter, onFailure: () => void): DeadLetterWriter {
+  return {
+    write: async (letters) => {
+      try {
+        await writer.write(letters);
+      } catch (err) {
+        onFailure();
+        throw err;
+      }
+    },
+  };
+}
+
 /** The composition root: builds every component, owns the start-up and shutdown order. */
 export async function startTributary(config: TributaryConfig, deps: AppDeps = {}): Promise<TributaryApp> {
   const log = deps.logger ?? createLogger({ level: config.observability.logLevel });
@@ -259,6 +273,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   engine = new PipelineEngine({
     ...engineOptions(config, {
       producer,
+      deadLetters: countingFailures(createDeadLetterWriter(producer, config.topics.deadLetter), () => metrics.deadLetterWriteFailures.inc()),
       transport,
       committer: { commit: (offsets) => source.commit(offsets) },
       clock,
@@ -288,6 +303,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     metrics.ready.set(ok ? 1 : 0);
   }, 1000);
   readinessTimer.unref();
+  metrics.watchSchemaRegistry(() => pipeline.decodeProblem !== null);
 
   let stopping: Promise<void> | null = null;
   const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
@@ -338,6 +354,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     await source.start({
       onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),
       onAssignment: () => {
+        metrics.rebalances.inc();
         pipeline.onAssignment();
         if (state === 'starting') setState('running');
         // A kafkajs restart builds a new consumer group, which forgets a pause.

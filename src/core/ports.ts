@@ -92,7 +92,10 @@ export interface PipelineObserver {
   brazeRetry(endpoint: string, reason: string): void;
   rateLimitWait(endpoint: string, waitMs: number): void;
   opsInFlight(queued: number, inFlight: number): void;
+  /** Records between a partition's committed offset and its log end. */
   consumerLag(topic: string, partition: number, lag: number): void;
+  /** A new assignment: forget every partition's lag (each owned one reports again). */
+  consumerLagReset(): void;
   offsetCommitted(topic: string, partition: number): void;
   /** One identity look-up: answered from the cache, by Braze (found / not found), by another op's request, or failed. */
   identityLookup(outcome: 'cache_hit' | 'found' | 'not_found' | 'coalesced' | 'error'): void;
@@ -113,6 +116,7 @@ export const NOOP_OBSERVER: PipelineObserver = {
   rateLimitWait() {},
   opsInFlight() {},
   consumerLag() {},
+  consumerLagReset() {},
   offsetCommitted() {},
   identityLookup() {},
   flowEnded() {},

@@ -1,12 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+
+/** The package version, from package.json at the package root (two levels up from src/observability and dist/observability). */
+export const TRIBUTARY_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 /**
  * Every metric tributary exports, defined in one place. The registry is passed in, never global.
  * Labels are bounded sets (partner names, stable reason codes, endpoints, topics): never personal data.
  */
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
+  // Node and process metrics under their standard names (process_*, nodejs_*), so stock dashboards work.
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let schemaRegistryWaiting: () => boolean = () => false;
   const m = {
     recordsReceived: new Counter({ name: 'tributary_records_received_total', help: 'Kafka records taken in, by partner and topic.', labelNames: ['partner', 'topic'], registers }),
     recordsMapped: new Counter({ name: 'tributary_records_mapped_total', help: 'Records a partner mapper turned into Braze operations.', labelNames: ['partner'], registers }),
@@ -42,7 +55,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     rateLimitWaitSeconds: new Counter({ name: 'tributary_rate_limit_wait_seconds_total', help: 'Time requests waited for the rate budget (sum of announced waits).', labelNames: ['endpoint'], registers }),
     opsQueued: new Gauge({ name: 'tributary_ops_queued', help: 'Operations waiting to be sent (including retries waiting).', registers }),
     opsInFlight: new Gauge({ name: 'tributary_ops_in_flight', help: 'Operations in a request that has not completed.', registers }),
-    consumerLag: new Gauge({ name: 'tributary_consumer_lag', help: 'Records between the last fetched offset and the partition high watermark.', labelNames: ['topic', 'partition'], registers }),
+    consumerLag: new Gauge({ name: 'tributary_consumer_lag', help: 'Records between the committed offset and the log end (high watermark), per partition this member owns, as kafka-consumer-groups.sh --describe reports it.', labelNames: ['topic', 'partition'], registers }),
     offsetsCommitted: new Counter({ name: 'tributary_offset_commits_total', help: 'Partition offsets committed.', labelNames: ['topic'], registers }),
     identityLookups: new Counter({ name: 'tributary_identity_lookups_total', help: 'Identity look-ups by email, by outcome: cache_hit, found, not_found (answered by /users/export/ids), coalesced (shared another look-up\'s request), error (dead-lettered).', labelNames: ['outcome'], registers }),
     handedOff: new Counter({ name: 'tributary_records_handed_off_total', help: 'Records written to the topics tributary owns (Quikly decisions, delayed steps), by topic key, once Kafka acknowledged them.', labelNames: ['topic'], registers }),
@@ -50,9 +63,28 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     ready: new Gauge({ name: 'tributary_ready', help: '1 when consuming and delivering; 0 when starting, stopping, or paused by a Braze configuration error.', registers }),
     notReady: new Gauge({ name: 'tributary_not_ready', help: '1 per cause that keeps /readyz at 503: state (starting, stopping, stopped, crashed), braze_config, braze_unavailable, schema_registry, kafka.', labelNames: ['cause'], registers }),
     brazeUnavailable: new Gauge({ name: 'tributary_braze_unavailable', help: '1 while an endpoint keeps failing with 5xx or network errors (its work waits; nothing is dead-lettered).', labelNames: ['endpoint'], registers }),
+    buildInfo: new Gauge({ name: 'tributary_build_info', help: 'Always 1; the version label says which tributary release runs.', labelNames: ['version'], registers }),
+    lastDelivered: new Gauge({ name: 'tributary_last_delivered_timestamp_seconds', help: 'Unix time at which a record of this partner was last delivered (for freshness alerts).', labelNames: ['partner'], registers }),
+    rebalances: new Counter({ name: 'tributary_rebalances_total', help: 'Consumer-group assignments this member received (one per rebalance it took part in).', registers }),
+    deadLetterWriteFailures: new Counter({ name: 'tributary_dead_letter_write_failures_total', help: 'Failed writes to the dead-letter topic (each retried; the records stay uncommitted meanwhile).', registers }),
+    schemaRegistryProblem: new Gauge({
+      name: 'tributary_schema_registry_problem',
+      help: '1 while records wait because their schemas cannot be fetched (registry unreachable, refusing credentials, id not found yet).',
+      registers,
+      collect() {
+        this.set(schemaRegistryWaiting() ? 1 : 0);
+      },
+    }),
     brazeConfigError: new Gauge({ name: 'tributary_braze_config_error', help: '1 while Braze answers 401/403/404 (API key, permissions or endpoint wrong).', registers }),
   };
-  return m;
+  m.buildInfo.set({ version: TRIBUTARY_VERSION }, 1);
+  return {
+    ...m,
+    /** Where `tributary_schema_registry_problem` reads its value, at every scrape. */
+    watchSchemaRegistry(waiting: () => boolean): void {
+      schemaRegistryWaiting = waiting;
+    },
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -133,6 +133,8 @@ export class PipelineEngine {
   private generation = 0;
   /** Per partition whose records wait for their schemas: why. */
   private readonly decodeProblems = new Map<string, { code: string; message: string }>();
+  /** Per partition read in this generation: the log end last fetched and the offset last committed (the lag is their difference). */
+  private lag = new Map<string, { topic: string; partition: number; logEnd?: bigint; committed?: bigint }>();
   private commitTimer: { cancel(): void } | null = null;
   private committing: Promise<void> | null = null;
   private stopping = false;
@@ -209,6 +211,9 @@ export class PipelineEngine {
     this.sinks.dropQueued((t) => t.generation < current);
     this.sinks.abandonStale();
     this.offsets.reset();
+    // Partitions this member no longer owns must not keep reporting a lag; the owned ones report again on their next batch.
+    this.lag = new Map();
+    this.options.observer.consumerLagReset();
   }
 
   /** Takes in one fetched batch of a partition, in offset order. Returns once every record is handed to a sink or finished. */
@@ -218,6 +223,7 @@ export class PipelineEngine {
     const wm = this.offsets.of(topic, partition);
     this.takeOver(topic, partition);
     const partner = handler?.partner ?? 'unknown';
+    if (highWatermark !== undefined && messages.length > 0) this.reportLag(topic, partition, { logEnd: BigInt(highWatermark), firstFetched: BigInt(messages[0]!.offset) });
     for (const record of messages) {
       if (this.stopping || generation !== this.generation || !control.isActive()) return;
       if (this.sinks.size + this.letters.size >= this.options.maxInFlightOps) {
@@ -238,9 +244,21 @@ export class PipelineEngine {
       }
       control.resolveOffset(record.offset);
     }
-    if (highWatermark !== undefined && messages.length > 0) {
-      const last = BigInt(messages[messages.length - 1]!.offset);
-      this.options.observer.consumerLag(topic, partition, Number(BigInt(highWatermark) - last - 1n));
+  }
+
+  /**
+   * The lag as kafka-consumer-groups.sh reports it: log end minus committed offset. Until this member commits a
+   * partition, its first fetch of the generation stands for the committed offset (the group resumes there).
+   */
+  private reportLag(topic: string, partition: number, seen: { logEnd?: bigint; committed?: bigint; firstFetched?: bigint }): void {
+    const key = `${topic}\u0000${partition}`;
+    let entry = this.lag.get(key);
+    if (!entry) this.lag.set(key, (entry = { topic, partition }));
+    if (seen.logEnd !== undefined) entry.logEnd = seen.logEnd;
+    if (seen.committed !== undefined) entry.committed = seen.committed;
+    else if (entry.committed === undefined && seen.firstFetched !== undefined) entry.committed = seen.firstFetched;
+    if (entry.logEnd !== undefined && entry.committed !== undefined) {
+      this.options.observer.consumerLag(topic, partition, Number(entry.logEnd - entry.committed));
     }
   }
 
@@ -479,6 +497,7 @@ export class PipelineEngine {
           for (const o of offsets) {
             this.offsets.markCommitted(o);
             this.options.observer.offsetCommitted(o.topic, o.partition);
+            this.reportLag(o.topic, o.partition, { committed: BigInt(o.offset) });
           }
         },
         (err: unknown) => {

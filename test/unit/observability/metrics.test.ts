@@ -15,6 +15,23 @@ describe('metrics', () => {
     for (const name of names) expect(readme, `README documents ${name}`).toContain(`\`${name}\``);
   });
 
+  it('exports Node and process metrics under their standard names, the build version, and each partner\'s last delivery', async () => {
+    const registry = new Registry();
+    const m = createMetrics(registry);
+    const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const before = Date.now() / 1000;
+    metricsObserver(m).recordDelivered('komo', 1500);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(text).not.toContain('tributary_process_');
+    expect(text).toContain(`tributary_build_info{version="${version}"} 1`);
+    const delivered = (await m.lastDelivered.get()).values.find((v) => v.labels.partner === 'komo');
+    expect(delivered?.value).toBeGreaterThanOrEqual(Math.floor(before));
+    m.watchSchemaRegistry(() => true);
+    expect(await registry.metrics()).toContain('tributary_schema_registry_problem 1');
+  });
+
   it('serves what the pipeline observed on /metrics, and health on /healthz and /readyz', async () => {
     const registry = new Registry();
     const m = createMetrics(registry, { defaultMetrics: false });
