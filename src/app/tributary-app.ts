@@ -297,6 +297,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     },
   });
   const pipeline = engine;
+  for (const endpoint of pipeline.sinks.endpoints) metrics.brazeUnavailable.set({ endpoint }, 0);
   // The readiness gauges follow causes that come and go between scrapes.
   const readinessTimer = setInterval(() => {
     const { ok } = readiness();

@@ -537,6 +537,11 @@ export class SinkRunner<T> {
     this.notifyCapacity();
   }
 
+  /** Every sink's endpoint. */
+  get endpoints(): string[] {
+    return this.sinks.map((s) => s.endpoint);
+  }
+
   /** Endpoints that are failing (5xx, network errors) for a while: their work waits, nothing is dead-lettered. */
   get unavailable(): string[] {
     return this.sinks.filter((s) => s.unavailable).map((s) => s.endpoint);
