@@ -1,63 +1,39 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { startBrazeSandbox, startKafkaSandbox, startSchemaRegistry, type BrazeSandbox } from '@tributary/sandbox';
-import { EXTERNAL_KAFKA, EXTERNAL_REGISTRY, SESSION_TIMEOUT_MS, childEnv, eventNumbers, removeExternalResources, trackExternal, uniqueTopics, waitFor } from '../../helpers/e2e.js';
+import { startBrazeSandbox, type BrazeSandbox } from '@tributary/sandbox';
+import { ProcessorHarness } from '../../helpers/processors.js';
+import { SESSION_TIMEOUT_MS, eventNumbers, removeExternalResources, trackExternal, uniqueTopics, waitFor } from '../../helpers/e2e.js';
 
-const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 let braze: BrazeSandbox | null = null;
-const closers: Array<() => Promise<void>> = [];
-const children: ChildProcess[] = [];
-let dir: string | null = null;
+let harness: ProcessorHarness | null = null;
 
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
   await braze?.close();
   braze = null;
-  for (const close of closers.splice(0)) await close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = null;
+  await harness?.close();
+  harness = null;
   await removeExternalResources();
 });
 
 function startProcessor(configFile: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'run', '--config', configFile], {
-    cwd: ROOT,
-    env: childEnv(env),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.resume();
-  children.push(child);
-  return child;
+  return harness!.start(configFile, env);
 }
 
 describe('at-least-once delivery', () => {
   it('every record\'s effect is present after a processor is killed mid-stream and another takes over', async () => {
     // Slow, small requests one at a time, so the first processor is surely mid-stream when it is killed.
-    let brokers = EXTERNAL_KAFKA;
-    if (!brokers) {
-      const kafkaSandbox = await startKafkaSandbox({ partitions: 3, minSessionTimeoutMs: 100 });
-      closers.push(() => kafkaSandbox.close());
-      brokers = kafkaSandbox.brokers;
-    }
-    let registryUrl = EXTERNAL_REGISTRY;
-    if (!registryUrl) {
-      const registry = await startSchemaRegistry();
-      closers.push(() => registry.close());
-      registryUrl = registry.url;
-    }
+    harness = await new ProcessorHarness().startInfra();
+    const { brokers, registryUrl } = harness;
     braze = await startBrazeSandbox({ seed: 11, latencyMs: 20 });
     // A quarter of the track requests fail with 5xx: some records are mid-retry when the processor dies.
     braze.state.faults.set({ paths: ['/users/track'], errorRate: 0.25 });
     const topics = uniqueTopics();
     const TOPIC = topics.actioniqEvents!;
-    dir = mkdtempSync(join(tmpdir(), 'tributary-alo-'));
-    const configFile = join(dir, 'tributary.yaml');
+    const configFile = join(harness.dir, 'tributary.yaml');
     const groupId = `alo-${randomUUID()}`;
     trackExternal({ topics: [TOPIC, topics.deadLetter!], groups: [groupId] });
     writeFileSync(
