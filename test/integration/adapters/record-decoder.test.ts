@@ -87,6 +87,8 @@ describe('RecordDecoder', () => {
     await expect(decoder.decode(record(unknown))).rejects.toMatchObject({ retryable: true, code: 'schema_id_not_found_yet' });
     now += 6_000;
     expect(await decoder.decode(record(unknown))).toMatchObject({ ok: false, code: 'unknown_schema_id' });
+    // The wait is per schema id, not per record: the next records of that id are dead-lettered at once.
+    for (let i = 0; i < 10; i++) expect(decoder.decode(record(unknown))).toMatchObject({ ok: false, code: 'unknown_schema_id' });
     const good = encodeAvro(schemas.get('actioniq.events')!, { name: 'x', timestamp: 1, properties: {} });
     expect(await decoder.decode(record(good.subarray(0, good.length - 3)))).toMatchObject({ ok: false, code: 'avro_decode_failed' });
     expect(await decoder.decode(record(Buffer.concat([good, Buffer.from([1, 2])])))).toMatchObject({ ok: false, code: 'avro_decode_failed' });
