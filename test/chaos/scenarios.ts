@@ -171,7 +171,7 @@ async function rig(recordCount: number, seed: number): Promise<Rig> {
   const kafka = new Kafka({ clientId: 'chaos-producer', brokers, logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 2000 } });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [topics.actioniqUserAttributes!, topics.actioniqEvents!, topics.deadLetter!].map((topic) => ({ topic, numPartitions: 3 })) });
+  await admin.createTopics({ waitForLeaders: false, topics: [topics.actioniqUserAttributes!, topics.actioniqEvents!, topics.deadLetter!].map((topic) => ({ topic, numPartitions: 3 })) });
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();

@@ -42,7 +42,7 @@ describe('the tributary command', () => {
     expect(ready.kafka).toMatch(/^127\.0\.0\.1:\d+$/);
     const admin = new Kafka({ brokers: [ready.kafka], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'cli-check', numPartitions: 2 }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: 'cli-check', numPartitions: 2 }] });
     expect(await admin.listTopics()).toContain('cli-check');
     await admin.disconnect();
     t.child.kill('SIGTERM');

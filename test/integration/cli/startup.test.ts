@@ -83,7 +83,7 @@ describe('start-up with missing topics', () => {
     expect(app).toBeNull();
     const admin = new Kafka({ brokers: [...kafka.brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: requiredTopics(config).map((t) => ({ topic: t.name, numPartitions: 1 })) });
+    await admin.createTopics({ waitForLeaders: false, topics: requiredTopics(config).map((t) => ({ topic: t.name, numPartitions: 1 })) });
     await admin.disconnect();
     const started = await starting;
     await waitFor(() => started.state() === 'running', 'the app running');

@@ -42,7 +42,7 @@ async function workload(brokers: string[]): Promise<VersionMap> {
   const consumer = kafka.consumer({ groupId, sessionTimeout: SESSION_TIMEOUT_MS, rebalanceTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 200, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   consumer.on(consumer.events.REQUEST, record);
   try {
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] })).toBe(true);
+    expect(await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 2 }] })).toBe(true);
     await waitForLeaders(admin, [topic]);
     expect(await admin.listTopics()).toContain(topic);
     await producer.connect();
