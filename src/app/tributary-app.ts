@@ -7,6 +7,8 @@ import { PipelineEngine, type TopicHandler } from '../pipeline/engine.js';
 import type { Clock } from '../core/ports.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
+import { createPartnerTransport } from '../adapters/partners/partner-transport.js';
+import type { PartnerSinksOptions } from '../pipeline/engine.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
 import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
@@ -37,6 +39,18 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
   // Quikly's delayed steps come back through tributary's own topic: whoever reads activations reads it too.
   if (config.topics.consume.includes('quiklyActivations')) topics.set(config.topics.quiklyDelayed, 'quikly.delayed');
   return topics;
+}
+
+/** The outbound sinks the configuration sets up: a partner with its URL and credentials gets one. */
+function partnerSinks(config: TributaryConfig, transport: PartnerSinksOptions['transport']): PartnerSinksOptions {
+  const { movableInk: mi, quiklyWebhook: qw } = config.outbound;
+  return {
+    transport,
+    ...(mi.url !== null && mi.username !== null && mi.password !== null
+      ? { movableInk: { options: { url: mi.url, username: mi.username, password: mi.password }, rate: mi.rateLimit, maxConcurrentRequests: mi.maxConcurrentRequests } }
+      : {}),
+    ...(qw.token !== null ? { quiklyWebhook: { options: { url: qw.url, token: qw.token }, rate: qw.rateLimit, maxConcurrentRequests: qw.maxConcurrentRequests } } : {}),
+  };
 }
 
 /** The Avro schemas shipped beside the code (schemas/ at the package root, from src/app or dist/app). */
@@ -135,7 +149,9 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
   });
   const limits = config.braze.rateLimits;
-  const handlers = new Map<string, TopicHandler>([...topics].map(([name, kind]) => [name, topicHandler(kind, config.partners)]));
+  const handlers = new Map<string, TopicHandler>([...topics].map(([name, kind]) => [name, topicHandler(kind, config.partners, config.outbound)]));
+  const partnerTransport = createPartnerTransport({ requestTimeoutMs: config.outbound.requestTimeoutMs, connections: Math.max(config.outbound.movableInk.maxConcurrentRequests, config.outbound.quiklyWebhook.maxConcurrentRequests) });
+  const partners = partnerSinks(config, partnerTransport);
   let engine: PipelineEngine | null = null;
   engine = new PipelineEngine({
     topics: handlers,
@@ -167,6 +183,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       identity: { maxEntries: config.braze.identity.cacheMaxEntries, foundTtlMs: config.braze.identity.foundTtlMs, notFoundTtlMs: config.braze.identity.notFoundTtlMs },
       ...(deps.configRetryMs === undefined ? {} : { configRetryMs: deps.configRetryMs }),
     },
+    partners,
     maxInFlightOps: config.pipeline.maxInFlightOps,
     commitIntervalMs: config.pipeline.commitIntervalMs,
     heartbeatEveryMs: Math.max(100, Math.floor(config.kafka.heartbeatIntervalMs / 2)),
@@ -206,6 +223,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       await step('leaving the consumer group', () => source.stop());
       await step('closing the dead-letter producer', () => producer.disconnect());
       await step('closing the Braze connections', () => transport.close());
+      await step('closing the partner connections', () => partnerTransport.close());
       await step('closing the metrics server', () => server?.close());
       if (!crashed) setState('stopped');
       finish();

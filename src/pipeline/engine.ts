@@ -2,7 +2,7 @@ import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
 import { IdentityCache, type IdentityCacheOptions } from '../core/identity-cache.js';
 import type { FlowStep, MapResult, Op, OpAnswer } from '../core/ops.js';
 import type {
-  BrazeTransport, Clock, DeadLetter, DeadLetterWriter, DecodeResult, OffsetCommitter, PipelineLog, PipelineObserver,
+  BrazeTransport, Clock, PartnerTransport, DeadLetter, DeadLetterWriter, DecodeResult, OffsetCommitter, PipelineLog, PipelineObserver,
   RawRecord, RecordDecoder, RecordProducer, TopicPartitionOffset,
 } from '../core/ports.js';
 import type { TrackBatchPolicy } from '../core/track-batch.js';
@@ -11,6 +11,8 @@ import { identityResolverSink } from '../core/sinks/users-export-ids.js';
 import { subscriptionStatusGetSink, subscriptionStatusSetSink } from '../core/sinks/subscription-status.js';
 import { kafkaHandOffSink } from '../core/sinks/kafka-hand-off.js';
 import { timerSink } from '../core/sinks/timer.js';
+import { movableInkSink, type MovableInkSinkOptions } from '../core/sinks/movable-ink.js';
+import { quiklyWebhookSink, type QuiklyWebhookSinkOptions } from '../core/sinks/quikly-webhook.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { PartitionOffsets } from './partition-offsets.js';
 import { SinkRunner, type ConfigProblem, type OpOutcome } from './sink-runner.js';
@@ -45,6 +47,20 @@ export interface BrazeSinksOptions {
   readonly configRetryMs?: number;
 }
 
+/** One outbound partner's sink: where and how to send, and the resources it may use. */
+export interface PartnerSinkOptions<O> {
+  readonly options: O;
+  readonly rate: Rate;
+  readonly maxConcurrentRequests: number;
+}
+
+/** The sinks of the outbound direction (Braze -> partners); a partner left out has no sink. */
+export interface PartnerSinksOptions {
+  readonly transport: PartnerTransport;
+  readonly movableInk?: PartnerSinkOptions<MovableInkSinkOptions>;
+  readonly quiklyWebhook?: PartnerSinkOptions<QuiklyWebhookSinkOptions>;
+}
+
 export interface PipelineEngineOptions {
   /** Input topic name -> how its records are mapped. */
   readonly topics: ReadonlyMap<string, TopicHandler>;
@@ -54,6 +70,7 @@ export interface PipelineEngineOptions {
   readonly producer?: RecordProducer;
   readonly committer: OffsetCommitter;
   readonly braze: BrazeSinksOptions;
+  readonly partners?: PartnerSinksOptions;
   /** Fetching waits while this many ops are queued or in flight, waiting flows included (bounded memory). */
   readonly maxInFlightOps: number;
   readonly commitIntervalMs: number;
@@ -133,8 +150,16 @@ export class PipelineEngine {
         { policy: subscriptionStatusSetSink(linger), rate: braze.rates.subscriptionSet, maxConcurrentRequests: braze.maxConcurrentRequests },
         { policy: kafkaHandOffSink(linger), rate: UNLIMITED, maxConcurrentRequests: 4, retryForever: true },
         { policy: timerSink(), rate: UNLIMITED, maxConcurrentRequests: Number.MAX_SAFE_INTEGER },
+        // Partner calls are retried for as long as the partner is down: the events wait in Kafka, uncommitted.
+        ...(options.partners?.movableInk
+          ? [{ policy: movableInkSink(options.partners.movableInk.options), rate: options.partners.movableInk.rate, maxConcurrentRequests: options.partners.movableInk.maxConcurrentRequests, retryForever: true }]
+          : []),
+        ...(options.partners?.quiklyWebhook
+          ? [{ policy: quiklyWebhookSink(options.partners.quiklyWebhook.options), rate: options.partners.quiklyWebhook.rate, maxConcurrentRequests: options.partners.quiklyWebhook.maxConcurrentRequests, retryForever: true }]
+          : []),
       ],
       ...(options.producer ? { producer: options.producer } : {}),
+      ...(options.partners ? { partnerTransport: options.partners.transport } : {}),
       clock: options.clock,
       random: options.random,
       observer,

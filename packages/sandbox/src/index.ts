@@ -7,7 +7,10 @@ import { startKafkaSandbox, type KafkaSandbox, type KafkaSandboxOptions } from '
 import { startSchemaRegistry, type SchemaRegistrySandbox } from './schema-registry/index.js';
 import { startBrazeSandbox, type BrazeSandbox, type BrazeSandboxOptions } from './braze/index.js';
 
-export { startKafkaSandbox, startSchemaRegistry, startBrazeSandbox };
+import { startMovableInkSandbox, startPartnerReceiver, startQuiklyWebhookSandbox, type PartnerReceiver, type RecordedRequest } from './partners/index.js';
+
+export { startKafkaSandbox, startSchemaRegistry, startBrazeSandbox, startMovableInkSandbox, startQuiklyWebhookSandbox, startPartnerReceiver };
+export type { PartnerReceiver, RecordedRequest };
 export type { KafkaSandbox, SchemaRegistrySandbox, BrazeSandbox, KafkaSandboxOptions, BrazeSandboxOptions };
 
 export interface SandboxOptions {

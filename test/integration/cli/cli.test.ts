@@ -127,11 +127,21 @@ describe('the tributary command', () => {
       expect(await good.exited).toBe(0);
       expect(good.out()).toContain('configuration OK');
       expect(good.out()).not.toContain('very-secret-key');
-      const quikly = join(dir, 'quikly.yaml');
-      writeFileSync(quikly, 'topics:\n  consume: [extoleEvents, brazeEvents]\n');
-      const notYet = tributary(['config', 'check', '--config', quikly], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' });
-      expect(await notYet.exited).toBe(1);
-      expect(notYet.err()).toContain('brazeEvents is not consumed by this release');
+      const outbound = join(dir, 'outbound.yaml');
+      writeFileSync(outbound, 'topics:\n  consume: [extoleEvents, brazeEvents]\noutbound:\n  routes: [{event: Product Viewed, to: movableInk}, {event: App Login, to: quiklyWebhook, qScope: s, eventId: e}]\n  movableInk: {url: "https://mi.example.com/behavioral/K"}\n');
+      const noCredentials = tributary(['config', 'check', '--config', outbound], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' });
+      expect(await noCredentials.exited).toBe(1);
+      expect(noCredentials.err()).toContain('MOVABLE_INK_USERNAME');
+      expect(noCredentials.err()).toContain('MOVABLE_INK_PASSWORD');
+      expect(noCredentials.err()).toContain('QUIKLY_API_KEY');
+      const secrets = { MOVABLE_INK_USERNAME: 'mi-user', MOVABLE_INK_PASSWORD: 'mi-very-secret', QUIKLY_API_KEY: 'quikly-very-secret', BRAZE_EVENTS_TOKEN: 'receiver-very-secret' };
+      const withCredentials = tributary(['config', 'check', '--print', '--config', outbound], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k', ...secrets });
+      expect(await withCredentials.exited).toBe(0);
+      expect(withCredentials.out()).toContain('configuration OK');
+      for (const secret of ['mi-very-secret', 'quikly-very-secret', 'receiver-very-secret']) {
+        expect(withCredentials.out()).not.toContain(secret);
+        expect(withCredentials.err()).not.toContain(secret);
+      }
       const missing = tributary(['config', 'check'], { BRAZE_REST_ENDPOINT: '', BRAZE_API_KEY: '' });
       expect(await missing.exited).toBe(1);
       expect(missing.err()).toContain('BRAZE_API_KEY');

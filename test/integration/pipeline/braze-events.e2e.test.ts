@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
+import type { SampleRecord } from '../../../src/app/sample-records.js';
+import { startMovableInkSandbox, startQuiklyWebhookSandbox, type PartnerReceiver } from '@tributary/sandbox/partners';
+import { removeExternalResources, settled, startE2E, waitFor } from '../../helpers/e2e.js';
+
+const T0 = Date.parse('2026-05-01T10:00:00Z');
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+let stack: DemoStack | null = null;
+let receivers: PartnerReceiver[] = [];
+afterEach(async () => {
+  await stack?.close();
+  stack = null;
+  await Promise.all(receivers.map((r) => r.close()));
+  receivers = [];
+  await removeExternalResources();
+});
+
+const brazeEvent = (key: string, fields: Record<string, unknown>): SampleRecord => ({ topicKey: 'brazeEvents', key, value: { properties: {}, ...fields } });
+
+async function outboundStack(movableInk: Record<string, unknown> = {}) {
+  const mi = await startMovableInkSandbox({ username: 'mi-user', password: 'mi-pass' });
+  const quikly = await startQuiklyWebhookSandbox({ token: 'quikly-token' });
+  receivers.push(mi, quikly);
+  stack = await startE2E({
+    overrides: {
+      topics: { consume: ['brazeEvents'] },
+      outbound: {
+        allowInsecure: true,
+        routes: [
+          { event: 'Product Viewed', to: 'movableInk' },
+          { event: 'Account Created', to: 'movableInk', type: 'identify' },
+          { event: 'App Login', to: 'quiklyWebhook', qScope: 'spring-2026', eventId: 'app_login' },
+        ],
+        movableInk: { url: mi.url, username: 'mi-user', password: 'mi-pass', ...movableInk },
+        quiklyWebhook: { url: quikly.url, token: 'quikly-token' },
+      },
+    },
+  });
+  return { mi, quikly, stack };
+}
+
+describe('Braze events to partners, end to end', () => {
+  it('delivers Movable Ink tracks and identifies and Quikly webhooks with the documented bodies and auth', async () => {
+    const { mi, quikly, stack: s } = await outboundStack();
+    await s.produce([
+      brazeEvent('crm-1', { external_id: 'crm-1', email: ' Jo@Example.com ', name: 'Product Viewed', time: T0, time_zone: 'Europe/Paris', properties: { sku: 'A-1', price: 19.5, first_name: 'Jo', contact: 'jo@example.com' } }),
+      brazeEvent('anon@example.com', { email: 'anon@example.com', name: 'Product Viewed', time: T0 + 1000 }),
+      brazeEvent('crm-2', { external_id: 'crm-2', email: 'new@example.com', name: 'Account Created', time: T0 + 2000 }),
+      brazeEvent('crm-3', { external_id: 'crm-3', email: 'q@example.com', name: 'App Login', time: T0 + 3000 }),
+      brazeEvent('crm-4', { external_id: 'crm-4', name: 'Push Enabled', time: T0 }),
+      brazeEvent('crm-5', { external_id: 'crm-5', name: 'App Login', time: T0 }),
+    ], 0.5);
+    await settled(s, 6);
+    expect(await metricTotal(s.app, 'tributary_records_skipped_total', (l) => l.reason === 'no_route')).toBe(1);
+    expect(await metricTotal(s.app, 'tributary_records_dead_lettered_total', (l) => l.code === 'no_email')).toBe(1);
+
+    const auth = `Basic ${Buffer.from('mi-user:mi-pass').toString('base64')}`;
+    expect(mi.requests.every((r) => r.headers.authorization === auth && r.headers['content-type'] === 'application/json')).toBe(true);
+    const bodies = mi.requests.map((r) => r.body);
+    expect(bodies).toHaveLength(3);
+    expect(bodies).toContainEqual({ type: 'track', event: 'product_viewed', properties: { sku: 'A-1', price: 19.5 }, timestamp: T0, timezone: 'Europe/Paris', user_id: 'crm-1' });
+    expect(bodies).toContainEqual({ type: 'track', event: 'product_viewed', properties: {}, timestamp: T0 + 1000, anonymous_id: md5('anon@example.com') });
+    expect(bodies).toContainEqual({ type: 'identify', timestamp: T0 + 2000, anonymous_id: md5('new@example.com'), user_id: 'crm-2' });
+    expect(JSON.stringify(bodies)).not.toMatch(/@example\.com/);
+
+    expect(quikly.requests).toHaveLength(1);
+    expect(quikly.requests[0]!.headers.authorization).toBe('Bearer quikly-token');
+    expect(quikly.requests[0]!.body).toEqual({ q_scope: 'spring-2026', event: 'app_login', email: 'q@example.com' });
+  });
+
+  it('holds events while Movable Ink answers 503, loses and dead-letters none, and delivers each person\'s events in order once it is back', async () => {
+    const { mi, stack: s } = await outboundStack();
+    mi.down(503);
+    const people = ['a', 'b', 'c', 'd'];
+    const records = people.flatMap((p) => [1, 2, 3].map((n) => brazeEvent(`${p}@example.com`, { email: `${p}@example.com`, name: 'Product Viewed', time: T0 + n, properties: { n } })));
+    await s.produce(records, 0.5);
+    await waitFor(() => mi.attempts >= 12, 'retries while Movable Ink is down');
+    expect(mi.requests).toHaveLength(0);
+    expect(await metricTotal(s.app, 'tributary_records_delivered_total')).toBe(0);
+    mi.down(null);
+    await settled(s, records.length);
+    expect(await metricTotal(s.app, 'tributary_records_dead_lettered_total')).toBe(0);
+    expect(mi.requests).toHaveLength(records.length);
+    for (const p of people) {
+      const seen = mi.requests.filter((r) => (r.body as { anonymous_id: string }).anonymous_id === md5(`${p}@example.com`)).map((r) => (r.body as { properties: { n: number } }).properties.n);
+      expect(seen).toEqual([1, 2, 3]);
+    }
+    expect(await metricTotal(s.app, 'tributary_braze_retries_total', (l) => l.endpoint === 'movable-ink')).toBeGreaterThan(0);
+  });
+
+  it('skips events without a user id in known-users-only mode', async () => {
+    const { mi, stack: s } = await outboundStack({ knownUsersOnly: true });
+    await s.produce([
+      brazeEvent('anon@example.com', { email: 'anon@example.com', name: 'Product Viewed', time: T0 }),
+      brazeEvent('crm-1', { external_id: 'crm-1', name: 'Product Viewed', time: T0 }),
+    ], 0);
+    await settled(s, 2);
+    expect(await metricTotal(s.app, 'tributary_records_skipped_total', (l) => l.reason === 'movable_ink_unknown_user')).toBe(1);
+    expect(mi.requests.map((r) => r.body)).toEqual([{ type: 'track', event: 'product_viewed', properties: {}, timestamp: T0, user_id: 'crm-1' }]);
+  });
+});
