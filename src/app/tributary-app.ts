@@ -9,6 +9,9 @@ import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createPartnerTransport } from '../adapters/partners/partner-transport.js';
 import type { PartnerSinksOptions } from '../pipeline/engine.js';
+import { brazeEventsReceiver, RECEIVER_PATH, startReceiverServer, type ReceiverServer } from '../adapters/receiver/braze-events-receiver.js';
+import { readReceivedBody, type ReceivedEvent } from '../partners/braze-events/receiver-body.js';
+import type { RequestListener } from 'node:http';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
 import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
@@ -63,12 +66,16 @@ export interface AppDeps {
   readonly random?: () => number;
   /** How long to wait before probing Braze again after a 401/403/404. */
   readonly configRetryMs?: number;
+  /** How long the receiver waits for Kafka's acknowledgement before answering 503 (default 10 s). */
+  readonly receiverProduceTimeoutMs?: number;
 }
 
 export type AppState = 'starting' | 'running' | 'paused-config' | 'stopping' | 'stopped' | 'crashed';
 
 export interface TributaryApp {
   readonly metricsUrl: string | null;
+  /** The full URL of POST /ingest/braze-events, when the receiver is enabled. */
+  readonly receiverUrl: string | null;
   readonly metrics: Metrics;
   readonly registry: Registry;
   state(): AppState;
@@ -102,11 +109,35 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   };
   setState('starting');
 
+  // The receiver answers 503 until the producer is connected.
+  let landEvents: ((events: readonly ReceivedEvent[]) => Promise<void>) | null = null;
+  const receiverConfig = config.outbound.receiver;
+  let receiver: RequestListener | null = null;
+  if (receiverConfig.enabled) {
+    if (receiverConfig.token === null) throw new TributaryError('config_invalid', 'outbound.receiver.token is required when the receiver is enabled: set BRAZE_EVENTS_TOKEN');
+    const receiverLog = log.child({ component: 'receiver' });
+    receiver = brazeEventsReceiver({
+      token: receiverConfig.token,
+      read: readReceivedBody,
+      maxBodyBytes: receiverConfig.maxBodyBytes,
+      produce: (events) => (landEvents ? landEvents(events) : Promise.reject(new Error('the Kafka producer is not connected yet'))),
+      ...(deps.receiverProduceTimeoutMs === undefined ? {} : { produceTimeoutMs: deps.receiverProduceTimeoutMs }),
+      onAnswer: (status, events) => {
+        metrics.receiverRequests.inc({ status: String(status) });
+        if (events > 0) metrics.receiverEvents.inc(events);
+      },
+      onProduceError: (message) => receiverLog.warn({ err: message }, 'Braze events could not be written to Kafka; answered 503'),
+    });
+  }
+  let receiverServer: ReceiverServer | null = null;
+  if (receiver && receiverConfig.port !== null) receiverServer = await startReceiverServer(receiverConfig.host, receiverConfig.port, receiver);
+
   let server: ObservabilityServer | null = null;
   if (config.observability.port !== null) {
     server = await startObservabilityServer({
       host: config.observability.host,
       port: config.observability.port,
+      ...(receiver && receiverConfig.port === null ? { routes: new Map([[RECEIVER_PATH, receiver]]) } : {}),
       registry,
       health: {
         healthy: () => ({ ok: state !== 'crashed', detail: { state } }),
@@ -221,6 +252,8 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       const { drained } = await pipeline.shutdown(config.pipeline.shutdownTimeoutMs);
       if (!drained) log.warn({ opsInFlight: pipeline.opsInFlight }, 'shutdown ended with work undelivered; it stays uncommitted and will be delivered again');
       await step('leaving the consumer group', () => source.stop());
+      landEvents = null;
+      await step('closing the receiver', () => receiverServer?.close());
       await step('closing the dead-letter producer', () => producer.disconnect());
       await step('closing the Braze connections', () => transport.close());
       await step('closing the partner connections', () => partnerTransport.close());
@@ -234,6 +267,10 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   let shareAsked = 0;
   try {
     await producer.connect();
+    const eventsTopic = config.topics.brazeEvents;
+    landEvents = async (events) => {
+      await producer.send({ topic: eventsTopic, acks: -1, messages: events.map((e) => ({ key: e.key, value: JSON.stringify(e.value) })) });
+    };
     await source.start({
       onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),
       onAssignment: () => {
@@ -261,8 +298,10 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     throw err;
   }
 
+  const receiverUrl = receiverServer?.url ?? (receiver && server ? `${server.url}${RECEIVER_PATH}` : null);
   return {
     metricsUrl: server?.url ?? null,
+    receiverUrl,
     metrics,
     registry,
     state: () => state,

@@ -15,6 +15,7 @@ import {
   startSchemaRegistry,
   type BrazeSandbox,
   type BrazeSandboxOptions,
+  type KafkaSandbox,
   type KafkaSandboxOptions,
 } from '@tributary/sandbox';
 
@@ -34,6 +35,8 @@ export interface DemoStackOptions {
 
 export interface DemoStack {
   readonly brokers: readonly string[];
+  /** The embedded broker, when the stack started one (tests stop it to see what happens without Kafka). */
+  readonly kafkaSandbox: KafkaSandbox | null;
   readonly schemaRegistryUrl: string;
   /** The Braze API sandbox tributary delivers to. */
   readonly braze: BrazeSandbox;
@@ -54,10 +57,12 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   let app: TributaryApp | null = null;
   try {
     let brokers = options.kafkaBrokers;
+    let kafkaSandbox: KafkaSandbox | null = null;
     if (!brokers) {
-      const kafkaSandbox = await startKafkaSandbox({ ...options.kafka });
-      closers.push(() => kafkaSandbox.close());
-      brokers = kafkaSandbox.brokers;
+      const started = await startKafkaSandbox({ ...options.kafka });
+      kafkaSandbox = started;
+      closers.push(() => started.close());
+      brokers = started.brokers;
     }
     let registryUrl = options.schemaRegistryUrl;
     if (!registryUrl) {
@@ -117,6 +122,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     };
     return {
       brokers,
+      kafkaSandbox,
       schemaRegistryUrl: registryUrl,
       braze,
       app,

@@ -58,6 +58,9 @@ function checkOutbound(tree: PlainObject): Problem[] {
     problems.push({ path: ['outbound', 'quiklyWebhook', 'token'], message: 'required when a route goes to quiklyWebhook: set QUIKLY_API_KEY' });
   }
   const receiver = isPlainObject(outbound.receiver) ? outbound.receiver : {};
+  if (receiver.enabled === true && receiver.port === null && getAt(tree, ['observability', 'port']) === null) {
+    problems.push({ path: ['outbound', 'receiver', 'port'], message: 'the receiver needs a port: set outbound.receiver.port, or serve it on the observability server (observability.port not null)' });
+  }
   if (receiver.enabled === true && (receiver.token === null || receiver.token === undefined)) {
     problems.push({ path: ['outbound', 'receiver', 'token'], message: 'required when outbound.receiver.enabled is true: set BRAZE_EVENTS_TOKEN' });
   }

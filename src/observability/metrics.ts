@@ -47,6 +47,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     identityLookups: new Counter({ name: 'tributary_identity_lookups_total', help: 'Identity look-ups by email, by outcome: cache_hit, found, not_found (answered by /users/export/ids), coalesced (shared another look-up\'s request), error (dead-lettered).', labelNames: ['outcome'], registers }),
     handedOff: new Counter({ name: 'tributary_records_handed_off_total', help: 'Records written to the topics tributary owns (Quikly decisions, delayed steps), by topic key, once Kafka acknowledged them.', labelNames: ['topic'], registers }),
     flowsEnded: new Counter({ name: 'tributary_flows_ended_total', help: 'Flows (multi-step record handling, such as look-up then write) that ended, by flow and outcome (completed, dead_lettered).', labelNames: ['flow', 'outcome'], registers }),
+    receiverRequests: new Counter({ name: 'tributary_receiver_requests_total', help: 'Requests to POST /ingest/braze-events, by answered status (202, 400, 401, 413, 503, ...).', labelNames: ['status'], registers }),
+    receiverEvents: new Counter({ name: 'tributary_receiver_events_total', help: 'Braze events the receiver landed in topics.brazeEvents (acknowledged by Kafka).', registers }),
     ready: new Gauge({ name: 'tributary_ready', help: '1 when consuming and delivering; 0 when starting, stopping, or paused by a Braze configuration error.', registers }),
     brazeConfigError: new Gauge({ name: 'tributary_braze_config_error', help: '1 while Braze answers 401/403/404 (API key, permissions or endpoint wrong).', registers }),
   };

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
 import type { SampleRecord } from '../../../src/app/sample-records.js';
 import { startMovableInkSandbox, startQuiklyWebhookSandbox, type PartnerReceiver } from '@tributary/sandbox/partners';
-import { removeExternalResources, settled, startE2E, waitFor } from '../../helpers/e2e.js';
+import { fastOverrides, readTopic, removeExternalResources, settled, startE2E, waitFor } from '../../helpers/e2e.js';
+import { startDemoStack } from '../../../src/cli/demo-stack.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -20,15 +21,24 @@ afterEach(async () => {
 
 const brazeEvent = (key: string, fields: Record<string, unknown>): SampleRecord => ({ topicKey: 'brazeEvents', key, value: { properties: {}, ...fields } });
 
-async function outboundStack(movableInk: Record<string, unknown> = {}) {
+const RECEIVER_TOKEN = 'receiver-token-e2e';
+
+async function outboundStack(movableInk: Record<string, unknown> = {}, options: { receiver?: boolean; embeddedKafka?: boolean } = {}) {
   const mi = await startMovableInkSandbox({ username: 'mi-user', password: 'mi-pass' });
   const quikly = await startQuiklyWebhookSandbox({ token: 'quikly-token' });
   receivers.push(mi, quikly);
-  stack = await startE2E({
+  // embeddedKafka: always the sandbox broker, even when the suite runs against an external Kafka (the test stops it).
+  const start = options.embeddedKafka
+    ? (o: { deps: object; overrides: object }) => startDemoStack({ braze: { seed: 7 }, kafka: { minSessionTimeoutMs: 100 }, partitions: 3, deps: o.deps, overrides: fastOverrides(o.overrides) })
+    : startE2E;
+  stack = await start({
+    deps: { receiverProduceTimeoutMs: 2000 },
     overrides: {
       topics: { consume: ['brazeEvents'] },
+      ...(options.receiver ? { observability: { host: '127.0.0.1', port: 0 } } : {}),
       outbound: {
         allowInsecure: true,
+        ...(options.receiver ? { receiver: { enabled: true, token: RECEIVER_TOKEN } } : {}),
         routes: [
           { event: 'Product Viewed', to: 'movableInk' },
           { event: 'Account Created', to: 'movableInk', type: 'identify' },
@@ -100,5 +110,44 @@ describe('Braze events to partners, end to end', () => {
     await settled(s, 2);
     expect(await metricTotal(s.app, 'tributary_records_skipped_total', (l) => l.reason === 'movable_ink_unknown_user')).toBe(1);
     expect(mi.requests.map((r) => r.body)).toEqual([{ type: 'track', event: 'product_viewed', properties: {}, timestamp: T0, user_id: 'crm-1' }]);
+  });
+
+  it('receiver: 202 once the events are in Kafka, keyed by the user; they then reach Movable Ink; 401, 400 and 413 store nothing', async () => {
+    const { mi, stack: s } = await outboundStack({}, { receiver: true });
+    const url = s.app.receiverUrl!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ingest\/braze-events$/);
+    const post = (body: unknown, token = RECEIVER_TOKEN) =>
+      fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+    expect((await post({ external_id: 'crm-1', name: 'Product Viewed', time: T0 }, 'wrong')).status).toBe(401);
+    const bad = await post({ external_id: 'crm-1', name: 'Product Viewed', time: 'soon' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { reason: string }).reason).toContain('field time');
+    expect((await post({ external_id: 'crm-1', name: 'Product Viewed', time: T0, properties: { blob: 'x'.repeat(1_100_000) } })).status).toBe(413);
+
+    const ok = await post({ events: [
+      { external_id: 'crm-7', email: 'seven@example.com', name: 'Product Viewed', time: T0, properties: { sku: 'B-2' }, campaign: 'spring' },
+      { email: 'Eight@Example.com', name: 'Product Viewed', time: T0 + 1 },
+    ] });
+    expect(ok.status).toBe(202);
+    // Acknowledged by Kafka before the answer: the records are there, keyed by the user's identifier, unknown fields kept.
+    const records = await readTopic(s.brokers, s.config.topics.brazeEvents, 2);
+    expect(records.map((r) => r.key).sort()).toEqual(['crm-7', 'eight@example.com']);
+    expect(JSON.parse(records.find((r) => r.key === 'crm-7')!.value!.toString())).toMatchObject({ campaign: 'spring', properties: { sku: 'B-2' } });
+    await settled(s, 2);
+    expect(mi.requests.map((r) => r.body)).toEqual(expect.arrayContaining([
+      { type: 'track', event: 'product_viewed', properties: { sku: 'B-2' }, timestamp: T0, user_id: 'crm-7' },
+      { type: 'track', event: 'product_viewed', properties: {}, timestamp: T0 + 1, anonymous_id: md5('eight@example.com') },
+    ]));
+    expect(await metricTotal(s.app, 'tributary_receiver_events_total')).toBe(2);
+    expect(await metricTotal(s.app, 'tributary_receiver_requests_total', (l) => l.status === '401')).toBe(1);
+  });
+
+  it('receiver: 503 with Retry-After when the broker is gone', async () => {
+    const { stack: s } = await outboundStack({}, { receiver: true, embeddedKafka: true });
+    await s.kafkaSandbox!.close();
+    const res = await fetch(s.app.receiverUrl!, { method: 'POST', headers: { authorization: `Bearer ${RECEIVER_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ external_id: 'crm-1', name: 'Product Viewed', time: T0 }) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
   });
 });
