@@ -8,6 +8,8 @@ import type { Clock } from '../core/ports.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
 import { createPartnerTransport } from '../adapters/partners/partner-transport.js';
+import { startStateTopicReader, type StateTopicReader } from '../adapters/kafka/state-topic-reader.js';
+import { MovableInkContinuity } from '../core/movable-ink-continuity.js';
 import type { PartnerSinksOptions } from '../pipeline/engine.js';
 import { brazeEventsReceiver, RECEIVER_PATH, startReceiverServer, type ReceiverServer } from '../adapters/receiver/braze-events-receiver.js';
 import { readReceivedBody, type ReceivedEvent } from '../partners/braze-events/receiver-body.js';
@@ -45,12 +47,12 @@ export function consumedTopics(config: TributaryConfig): Map<string, InputTopicK
 }
 
 /** The outbound sinks the configuration sets up: a partner with its URL and credentials gets one. */
-function partnerSinks(config: TributaryConfig, transport: PartnerSinksOptions['transport']): PartnerSinksOptions {
+function partnerSinks(config: TributaryConfig, transport: PartnerSinksOptions['transport'], continuity: MovableInkContinuity): PartnerSinksOptions {
   const { movableInk: mi, quiklyWebhook: qw } = config.outbound;
   return {
     transport,
     ...(mi.url !== null && mi.username !== null && mi.password !== null
-      ? { movableInk: { options: { url: mi.url, username: mi.username, password: mi.password }, rate: mi.rateLimit, maxConcurrentRequests: mi.maxConcurrentRequests } }
+      ? { movableInk: { options: { url: mi.url, username: mi.username, password: mi.password }, rate: mi.rateLimit, maxConcurrentRequests: mi.maxConcurrentRequests, continuity } }
       : {}),
     ...(qw.token !== null ? { quiklyWebhook: { options: { url: qw.url, token: qw.token }, rate: qw.rateLimit, maxConcurrentRequests: qw.maxConcurrentRequests } } : {}),
   };
@@ -182,7 +184,11 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   const limits = config.braze.rateLimits;
   const handlers = new Map<string, TopicHandler>([...topics].map(([name, kind]) => [name, topicHandler(kind, config.partners, config.outbound)]));
   const partnerTransport = createPartnerTransport({ requestTimeoutMs: config.outbound.requestTimeoutMs, connections: Math.max(config.outbound.movableInk.maxConcurrentRequests, config.outbound.quiklyWebhook.maxConcurrentRequests) });
-  const partners = partnerSinks(config, partnerTransport);
+  const continuity = new MovableInkContinuity();
+  const partners = partnerSinks(config, partnerTransport, continuity);
+  // Movable Ink's user id continuity is read back from its compacted topic before braze.events is consumed.
+  const followsContinuity = partners.movableInk !== undefined && config.topics.consume.includes('brazeEvents');
+  let stateReader: StateTopicReader | null = null;
   let engine: PipelineEngine | null = null;
   engine = new PipelineEngine({
     topics: handlers,
@@ -193,7 +199,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     }),
     deadLetters: createDeadLetterWriter(producer, config.topics.deadLetter),
     producer: createRecordProducer(producer, {
-      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed },
+      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed, movableInkState: config.topics.movableInkState },
       avroTopics: config.partners.quikly.creditsFormat === 'avro' ? new Map([['quiklyCredits', { schemaFile: SCHEMA_FILE('quikly.credits') }]]) : new Map(),
       registry: { url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password },
       now: () => clock.now(),
@@ -252,6 +258,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       const { drained } = await pipeline.shutdown(config.pipeline.shutdownTimeoutMs);
       if (!drained) log.warn({ opsInFlight: pipeline.opsInFlight }, 'shutdown ended with work undelivered; it stays uncommitted and will be delivered again');
       await step('leaving the consumer group', () => source.stop());
+      await step('closing the continuity state reader', () => stateReader?.stop());
       landEvents = null;
       await step('closing the receiver', () => receiverServer?.close());
       await step('closing the dead-letter producer', () => producer.disconnect());
@@ -267,6 +274,17 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   let shareAsked = 0;
   try {
     await producer.connect();
+    if (followsContinuity) {
+      stateReader = await startStateTopicReader(kafka, {
+        topic: config.topics.movableInkState,
+        groupPrefix: `${config.kafka.groupId}.state`,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+        maxWaitTimeMs: config.kafka.maxWaitTimeMs,
+      }, (key, value) => continuity.restore(key, value));
+      await stateReader.caughtUp;
+      log.info({ people: continuity.size }, 'Movable Ink continuity state restored');
+    }
     const eventsTopic = config.topics.brazeEvents;
     landEvents = async (events) => {
       await producer.send({ topic: eventsTopic, acks: -1, messages: events.map((e) => ({ key: e.key, value: JSON.stringify(e.value) })) });

@@ -89,10 +89,17 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     await admin.connect();
     // Every topic the app reads or writes: its inputs (Quikly's delayed steps included), the dead letters, the credits.
     const written = config.topics.consume.includes('quiklyActivations') ? [config.topics.quiklyCredits] : [];
+    const compacted = config.topics.consume.includes('brazeEvents') ? [config.topics.movableInkState] : [];
     const topicNames = [...new Set([...consumedTopics(config).keys(), config.topics.deadLetter, ...written])];
     // kafkajs's own wait gives up on a real broker's first UNKNOWN_TOPIC_OR_PARTITION; waitForLeaders below retries it.
-    await admin.createTopics({ waitForLeaders: false, topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })) });
-    await waitForLeaders(admin, topicNames);
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        ...topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })),
+        ...compacted.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
+      ],
+    });
+    await waitForLeaders(admin, [...topicNames, ...compacted]);
     await admin.disconnect();
 
     // Schemas are registered under the configured topic names (TopicNameStrategy).

@@ -128,6 +128,16 @@ export interface MovableInkOp {
   readonly anonymousId?: string;
   /** The body without its identifiers (`user_id`, `anonymous_id`), which the sink adds when it sends. */
   readonly body: JsonObject;
+  /**
+   * An identify sent only when Movable Ink has not been given this user id for this anonymous id yet;
+   * answered `{sent: false}` without a request otherwise.
+   */
+  readonly onlyIfNew?: boolean;
+}
+
+/** What a Movable Ink identify answered: whether a request went out (the pairing is new). */
+export interface MovableInkAnswer {
+  readonly sent: boolean;
 }
 
 /** One call of the Quikly webhook: `{"q_scope", "event", "email"}`. */
@@ -145,7 +155,7 @@ export type Op = TrackOp | IdentityLookupOp | SubscriptionGetOp | SubscriptionSe
 export type OpKind = Op['kind'];
 
 /** What a delivered op answered: data for the next step of a flow. Writes answer nothing. */
-export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | TimerAnswer | undefined;
+export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | TimerAnswer | MovableInkAnswer | undefined;
 
 /**
  * One step of a flow: ops to run (in order, under the flow's user key) and what to do with their answers.

@@ -1,5 +1,6 @@
 import type { JsonObject, MovableInkOp } from '../ops.js';
-import { SingleOpBatch, type BuiltRequest, type SinkPolicy } from '../sink.js';
+import { SingleOpBatch, type BuiltRequest, type SinkPolicy, type Verdict } from '../sink.js';
+import type { MovableInkContinuity } from '../movable-ink-continuity.js';
 import { basicAuth, partnerVerdict } from './partner-answer.js';
 
 export const MOVABLE_INK_ENDPOINT = 'movable-ink';
@@ -13,15 +14,33 @@ export interface MovableInkSinkOptions {
 
 /**
  * Movable Ink's Customer Data API: one event per request, sent at once (Movable Ink asks for no batching
- * delay). The op's body is sent as it is; an answered 4xx other than 401/403 dead-letters it
- * (`movable_ink_rejected`).
+ * delay). An answered 4xx other than 401/403 dead-letters the op (`movable_ink_rejected`).
+ *
+ * User id continuity, with `continuity`: a track without a user id carries the one already sent for its
+ * anonymous id; an `onlyIfNew` identify whose pairing was already sent is answered without a request; a
+ * delivered identify is remembered.
  */
-export function movableInkSink(options: MovableInkSinkOptions): SinkPolicy<MovableInkOp> {
+export function movableInkSink(options: MovableInkSinkOptions, continuity: MovableInkContinuity | null = null): SinkPolicy<MovableInkOp> {
   const headers = { authorization: basicAuth(options.username, options.password), 'content-type': 'application/json', accept: 'application/json' };
+  const resolve = (op: MovableInkOp): MovableInkOp => {
+    if (continuity === null || op.kind !== 'movable-ink.track' || op.userId !== undefined || op.anonymousId === undefined) return op;
+    const userId = continuity.userIdOf(op.anonymousId);
+    return userId === undefined ? op : { ...op, userId };
+  };
   return {
     endpoint: MOVABLE_INK_ENDPOINT,
     kinds: ['movable-ink.track', 'movable-ink.identify'],
-    newBatch: <R>(now: number) => new MovableInkBatch<R>(now, options.url, headers),
+    newBatch: <R>(now: number) => new MovableInkBatch<R>(now, options.url, headers, resolve),
+    answerLocally: (op) => {
+      if (continuity === null || op.kind !== 'movable-ink.identify' || op.onlyIfNew !== true || op.anonymousId === undefined) return null;
+      return continuity.userIdOf(op.anonymousId) === op.userId ? { sent: false } : null;
+    },
+    onDelivered: (op, answer) => {
+      const sent = (answer as { sent?: boolean } | undefined)?.sent === true;
+      if (continuity !== null && sent && op.kind === 'movable-ink.identify' && op.anonymousId !== undefined && op.userId !== undefined) {
+        continuity.remember(op.anonymousId, op.userId);
+      }
+    },
   };
 }
 
@@ -36,16 +55,29 @@ export function movableInkBody(op: MovableInkOp): JsonObject {
 }
 
 class MovableInkBatch<R> extends SingleOpBatch<MovableInkOp, R> {
-  constructor(now: number, private readonly url: string, private readonly headers: Readonly<Record<string, string>>) {
+  constructor(
+    now: number,
+    private readonly url: string,
+    private readonly headers: Readonly<Record<string, string>>,
+    private readonly resolve: (op: MovableInkOp) => MovableInkOp,
+  ) {
     super(now);
   }
 
   build(): BuiltRequest<R> {
+    const op = this.resolve(this.op!);
     return {
-      request: { method: 'HTTP', url: this.url, headers: this.headers, body: movableInkBody(this.op!) },
+      request: { method: 'HTTP', url: this.url, headers: this.headers, body: movableInkBody(op) },
       refs: [this.ref!],
       objects: 1,
-      read: (response) => partnerVerdict('Movable Ink', 'movable_ink_rejected', response),
+      read: (response): Verdict<R> => {
+        const verdict = partnerVerdict<R>('Movable Ink', 'movable_ink_rejected', response);
+        if (verdict.kind !== 'answered' || op.kind !== 'movable-ink.identify') return verdict;
+        return { kind: 'answered', resultOf: (ref) => {
+          const result = verdict.resultOf(ref);
+          return result.kind === 'delivered' ? { kind: 'delivered', answer: { sent: true } } : result;
+        } };
+      },
     };
   }
 }

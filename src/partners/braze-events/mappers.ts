@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { invalid, ops, skip, type JsonObject, type MapResult, type MovableInkOp, type Op } from '../../core/ops.js';
+import { flow, invalid, ops, skip, type FlowStep, type JsonObject, type KafkaProduceOp, type MapResult, type MovableInkAnswer, type MovableInkOp, type Op } from '../../core/ops.js';
 import { guardMapper } from '../common/mapping-error.js';
 import type { Props } from '../common/readers.js';
 import type { OutboundMapOptions, OutboundRoute } from './options.js';
@@ -10,6 +10,12 @@ export const BRAZE_EVENTS_SKIP_REASONS = {
   noRoute: 'no_route',
   unknownUser: 'movable_ink_unknown_user',
 } as const;
+
+/** The flow of an event that makes a person's user id known to Movable Ink. */
+export const MOVABLE_INK_CONTINUITY_FLOW = 'braze.movable-ink-identify';
+
+/** The key under `topics` of the compacted continuity state. */
+export const MOVABLE_INK_STATE_TOPIC_KEY = 'movableInkState';
 
 export const BRAZE_EVENTS_CODES = {
   noEmail: 'no_email',
@@ -134,5 +140,46 @@ export const mapBrazeEvent = guardMapper((value: unknown, options: OutboundMapOp
     }
   }
   if (list.length === 0) return skipped ?? skip(BRAZE_EVENTS_SKIP_REASONS.noRoute);
-  return ops(...list);
+  return withContinuity(list);
 });
+
+/** The continuity state record of a pairing: keyed by the anonymous id, in the compacted state topic. */
+export function continuityRecord(anonymousId: string, userId: string): KafkaProduceOp {
+  return { kind: 'kafka.produce', topicKey: MOVABLE_INK_STATE_TOPIC_KEY, key: anonymousId, value: { anonymous_id: anonymousId, user_id: userId }, stampField: 'updated_at' };
+}
+
+/**
+ * User id continuity: an event that pairs an anonymous id with a user id first makes sure Movable Ink has
+ * that pairing (an identify, skipped by the sink when it was sent before), records the pairing in the state
+ * topic once a new one was sent, and only then sends its other calls. Events without such a pairing go as
+ * they are.
+ */
+function withContinuity(list: readonly Op[]): MapResult {
+  const pairing = list.find((op): op is MovableInkOp & { userId: string; anonymousId: string } =>
+    (op.kind === 'movable-ink.track' || op.kind === 'movable-ink.identify') && op.userId !== undefined && op.anonymousId !== undefined);
+  if (pairing === undefined) return ops(...list);
+  const explicit = list.find((op) => op.kind === 'movable-ink.identify');
+  const identify: MovableInkOp = explicit?.kind === 'movable-ink.identify'
+    ? explicit
+    : {
+        kind: 'movable-ink.identify',
+        person: pairing.person,
+        userId: pairing.userId,
+        anonymousId: pairing.anonymousId,
+        body: { type: 'identify', timestamp: pairing.body.timestamp ?? null, ...(pairing.body.timezone === undefined ? {} : { timezone: pairing.body.timezone }) },
+        onlyIfNew: true,
+      };
+  const rest = list.filter((op) => op !== explicit);
+  const last: FlowStep = rest.length === 0 ? { type: 'done' } : { type: 'ops', ops: rest };
+  return flow({
+    name: MOVABLE_INK_CONTINUITY_FLOW,
+    key: `person:${pairing.person}`,
+    start: {
+      type: 'ops',
+      ops: [identify],
+      then: ([answer]) => ((answer as MovableInkAnswer | undefined)?.sent === true
+        ? { type: 'ops', ops: [continuityRecord(pairing.anonymousId, pairing.userId)], then: () => last }
+        : last),
+    },
+  });
+}

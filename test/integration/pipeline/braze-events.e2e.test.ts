@@ -5,6 +5,7 @@ import type { SampleRecord } from '../../../src/app/sample-records.js';
 import { startMovableInkSandbox, startQuiklyWebhookSandbox, type PartnerReceiver } from '@tributary/sandbox/partners';
 import { fastOverrides, readTopic, removeExternalResources, settled, startE2E, waitFor } from '../../helpers/e2e.js';
 import { startDemoStack } from '../../../src/cli/demo-stack.js';
+import { startTributary } from '../../../src/app/tributary-app.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -70,8 +71,13 @@ describe('Braze events to partners, end to end', () => {
     const auth = `Basic ${Buffer.from('mi-user:mi-pass').toString('base64')}`;
     expect(mi.requests.every((r) => r.headers.authorization === auth && r.headers['content-type'] === 'application/json')).toBe(true);
     const bodies = mi.requests.map((r) => r.body);
-    expect(bodies).toHaveLength(3);
-    expect(bodies).toContainEqual({ type: 'track', event: 'product_viewed', properties: { sku: 'A-1', price: 19.5 }, timestamp: T0, timezone: 'Europe/Paris', user_id: 'crm-1' });
+    expect(bodies).toHaveLength(4);
+    // crm-1 is known with an email: Movable Ink first gets the identify that pairs them, then the track.
+    const crm1 = bodies.filter((b) => (b as { user_id?: string }).user_id === 'crm-1');
+    expect(crm1).toEqual([
+      { type: 'identify', timestamp: T0, timezone: 'Europe/Paris', anonymous_id: md5('jo@example.com'), user_id: 'crm-1' },
+      { type: 'track', event: 'product_viewed', properties: { sku: 'A-1', price: 19.5 }, timestamp: T0, timezone: 'Europe/Paris', user_id: 'crm-1' },
+    ]);
     expect(bodies).toContainEqual({ type: 'track', event: 'product_viewed', properties: {}, timestamp: T0 + 1000, anonymous_id: md5('anon@example.com') });
     expect(bodies).toContainEqual({ type: 'identify', timestamp: T0 + 2000, anonymous_id: md5('new@example.com'), user_id: 'crm-2' });
     expect(JSON.stringify(bodies)).not.toMatch(/@example\.com/);
@@ -149,5 +155,38 @@ describe('Braze events to partners, end to end', () => {
     const res = await fetch(s.app.receiverUrl!, { method: 'POST', headers: { authorization: `Bearer ${RECEIVER_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ external_id: 'crm-1', name: 'Product Viewed', time: T0 }) });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
+  });
+
+  it('continuity: once a user id is sent for a person, their anonymous events carry it, across a restart too; the identify goes once', async () => {
+    const { mi, stack: s } = await outboundStack();
+    const email = 'switch@example.com';
+    const anon = md5(email);
+    const view = (n: number, extra: Record<string, unknown> = {}) => brazeEvent(email, { email, name: 'Product Viewed', time: T0 + n, properties: { n }, ...extra });
+    await s.produce([view(1), view(2, { external_id: 'u-9' }), view(3)], 0.5);
+    await settled(s, 3);
+    expect(mi.requests.map((r) => r.body)).toEqual([
+      { type: 'track', event: 'product_viewed', properties: { n: 1 }, timestamp: T0 + 1, anonymous_id: anon },
+      { type: 'identify', timestamp: T0 + 2, anonymous_id: anon, user_id: 'u-9' },
+      { type: 'track', event: 'product_viewed', properties: { n: 2 }, timestamp: T0 + 2, user_id: 'u-9' },
+      { type: 'track', event: 'product_viewed', properties: { n: 3 }, timestamp: T0 + 3, user_id: 'u-9' },
+    ]);
+    const state = await readTopic(s.brokers, s.config.topics.movableInkState, 1);
+    expect(state.map((r) => [r.key, JSON.parse(r.value!.toString()).user_id])).toEqual([[anon, 'u-9']]);
+
+    // A restart: the memory comes back from the state topic, not from this process.
+    await s.app.stop();
+    mi.clear();
+    const again = await startTributary(s.config);
+    try {
+      await s.produce([view(4), view(5, { external_id: 'u-9' })], 0.5);
+      await waitFor(() => mi.requests.length >= 2, 'the events after the restart');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(mi.requests.map((r) => r.body)).toEqual([
+        { type: 'track', event: 'product_viewed', properties: { n: 4 }, timestamp: T0 + 4, user_id: 'u-9' },
+        { type: 'track', event: 'product_viewed', properties: { n: 5 }, timestamp: T0 + 5, user_id: 'u-9' },
+      ]);
+    } finally {
+      await again.stop();
+    }
   });
 });
