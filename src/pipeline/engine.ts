@@ -11,8 +11,9 @@ import { identityResolverSink } from '../core/sinks/users-export-ids.js';
 import { subscriptionStatusGetSink, subscriptionStatusSetSink } from '../core/sinks/subscription-status.js';
 import { kafkaHandOffSink } from '../core/sinks/kafka-hand-off.js';
 import { timerSink } from '../core/sinks/timer.js';
-import { movableInkSink, type MovableInkSinkOptions } from '../core/sinks/movable-ink.js';
-import { quiklyWebhookSink, type QuiklyWebhookSinkOptions } from '../core/sinks/quikly-webhook.js';
+import { MOVABLE_INK_ENDPOINT, movableInkSink, type MovableInkSinkOptions } from '../core/sinks/movable-ink.js';
+import type { MovableInkContinuity } from '../core/movable-ink-continuity.js';
+import { QUIKLY_WEBHOOK_ENDPOINT, quiklyWebhookSink, type QuiklyWebhookSinkOptions } from '../core/sinks/quikly-webhook.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { PartitionOffsets } from './partition-offsets.js';
 import { SinkRunner, type ConfigProblem, type OpOutcome } from './sink-runner.js';
@@ -57,7 +58,7 @@ export interface PartnerSinkOptions<O> {
 /** The sinks of the outbound direction (Braze -> partners); a partner left out has no sink. */
 export interface PartnerSinksOptions {
   readonly transport: PartnerTransport;
-  readonly movableInk?: PartnerSinkOptions<MovableInkSinkOptions>;
+  readonly movableInk?: PartnerSinkOptions<MovableInkSinkOptions> & { readonly continuity?: MovableInkContinuity };
   readonly quiklyWebhook?: PartnerSinkOptions<QuiklyWebhookSinkOptions>;
 }
 
@@ -152,7 +153,7 @@ export class PipelineEngine {
         { policy: timerSink(), rate: UNLIMITED, maxConcurrentRequests: Number.MAX_SAFE_INTEGER },
         // Partner calls are retried for as long as the partner is down: the events wait in Kafka, uncommitted.
         ...(options.partners?.movableInk
-          ? [{ policy: movableInkSink(options.partners.movableInk.options), rate: options.partners.movableInk.rate, maxConcurrentRequests: options.partners.movableInk.maxConcurrentRequests, retryForever: true }]
+          ? [{ policy: movableInkSink(options.partners.movableInk.options, options.partners.movableInk.continuity ?? null), rate: options.partners.movableInk.rate, maxConcurrentRequests: options.partners.movableInk.maxConcurrentRequests, retryForever: true }]
           : []),
         ...(options.partners?.quiklyWebhook
           ? [{ policy: quiklyWebhookSink(options.partners.quiklyWebhook.options), rate: options.partners.quiklyWebhook.rate, maxConcurrentRequests: options.partners.quiklyWebhook.maxConcurrentRequests, retryForever: true }]
@@ -167,7 +168,9 @@ export class PipelineEngine {
       onOutcome: (ticket, op, outcome) => this.onOpOutcome(ticket, op, outcome),
       onError: (err) => log.error({ err: (err as Error).message }, 'unexpected error while handling a Braze response'),
       onConfigProblem: (problem) => {
-        if (problem) log.error({ endpoint: problem.endpoint, status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
+        if (problem && (problem.endpoint === MOVABLE_INK_ENDPOINT || problem.endpoint === QUIKLY_WEBHOOK_ENDPOINT)) {
+          log.error({ endpoint: problem.endpoint, status: problem.status }, 'a partner rejected the credentials or the URL; delivery is paused and nothing is dead-lettered');
+        } else if (problem) log.error({ endpoint: problem.endpoint, status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
         else log.info({}, 'Braze accepts requests again; delivery resumed');
         options.onConfigProblem?.(problem);
       },
