@@ -189,4 +189,26 @@ describe('Braze events to partners, end to end', () => {
       await again.stop();
     }
   });
+
+  it('continuity moves with partitions: a second instance takes over and keeps sending the user id', async () => {
+    const { mi, stack: s } = await outboundStack();
+    const email = 'moves@example.com';
+    const anon = md5(email);
+    const view = (n: number, extra: Record<string, unknown> = {}) => brazeEvent(email, { email, name: 'Product Viewed', time: T0 + n, properties: { n }, ...extra });
+    // A second member joins the group: the partitions are shared between the two.
+    const second = await startTributary(s.config);
+    try {
+      await s.produce([view(1), view(2, { external_id: 'u-42' })], 0.5);
+      await waitFor(() => mi.requests.length >= 3, 'the first events');
+      // The first member leaves: the second owns every partition now, whichever one handled the pairing.
+      await s.app.stop();
+      await s.produce([view(3)], 0.5);
+      await waitFor(() => mi.requests.length >= 4, 'the event after the first member left');
+      expect(mi.requests.map((r) => r.body).at(-1)).toEqual({ type: 'track', event: 'product_viewed', properties: { n: 3 }, timestamp: T0 + 3, user_id: 'u-42' });
+      expect(mi.requests.filter((r) => (r.body as { type: string }).type === 'identify')).toHaveLength(1);
+      expect(mi.requests.map((r) => r.body)).toContainEqual({ type: 'track', event: 'product_viewed', properties: { n: 1 }, timestamp: T0 + 1, anonymous_id: anon });
+    } finally {
+      await second.stop();
+    }
+  });
 });
