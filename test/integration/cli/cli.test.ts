@@ -61,6 +61,18 @@ describe('the tributary command', () => {
       body: JSON.stringify({ attributes: [{ external_id: 'u1', tier: 'gold' }] }),
     });
     expect(track.status).toBe(201);
+    // The partner receivers record what they accept.
+    const mi = await fetch(String(ready.movableInk), {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('sandbox-user:sandbox-password').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'track', event: 'e', timestamp: 1, anonymous_id: 'a' }),
+    });
+    expect(mi.status).toBe(200);
+    const quikly = await fetch(String(ready.quiklyWebhook), { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'application/json' }, body: '{}' });
+    expect(quikly.status).toBe(401);
+    const listing = await fetch(new URL('/_sandbox/requests', String(ready.movableInk)));
+    const recorded = (await listing.json()) as { requests: unknown[] };
+    expect(recorded.requests).toHaveLength(1);
     const admin = new Kafka({ brokers: [String(ready.kafka)], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     expect(Array.isArray(await admin.listTopics())).toBe(true);
