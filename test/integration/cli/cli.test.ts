@@ -179,6 +179,9 @@ describe('the tributary command', () => {
     const dead = Number(/dead letters (\d+)/.exec(last)?.[1]);
     expect(delivered).toBeGreaterThan(100);
     expect(dead).toBeGreaterThanOrEqual(0);
+    expect(Number(/Braze events posted (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
+    expect(Number(/to Movable Ink (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
+    expect(Number(/to Quikly (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
     expect(last).toContain('stopped');
   }, 60_000);
 });
