@@ -6,6 +6,7 @@ import { startMovableInkSandbox, startQuiklyWebhookSandbox, type PartnerReceiver
 import { fastOverrides, readTopic, removeExternalResources, settled, startE2E, waitFor } from '../../helpers/e2e.js';
 import { startDemoStack } from '../../../src/cli/demo-stack.js';
 import { startTributary } from '../../../src/app/tributary-app.js';
+import { createLogger } from '../../../src/observability/logger.js';
 
 const T0 = Date.parse('2026-05-01T10:00:00Z');
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -24,7 +25,7 @@ const brazeEvent = (key: string, fields: Record<string, unknown>): SampleRecord 
 
 const RECEIVER_TOKEN = 'receiver-token-e2e';
 
-async function outboundStack(movableInk: Record<string, unknown> = {}, options: { receiver?: boolean; embeddedKafka?: boolean } = {}) {
+async function outboundStack(movableInk: Record<string, unknown> = {}, options: { receiver?: boolean; embeddedKafka?: boolean; deps?: object } = {}) {
   const mi = await startMovableInkSandbox({ username: 'mi-user', password: 'mi-pass' });
   const quikly = await startQuiklyWebhookSandbox({ token: 'quikly-token' });
   receivers.push(mi, quikly);
@@ -33,7 +34,7 @@ async function outboundStack(movableInk: Record<string, unknown> = {}, options: 
     ? (o: { deps: object; overrides: object }) => startDemoStack({ braze: { seed: 7 }, kafka: { minSessionTimeoutMs: 100 }, partitions: 3, deps: o.deps, overrides: fastOverrides(o.overrides) })
     : startE2E;
   stack = await start({
-    deps: { receiverProduceTimeoutMs: 2000 },
+    deps: { receiverProduceTimeoutMs: 2000, ...options.deps },
     overrides: {
       topics: { consume: ['brazeEvents'] },
       ...(options.receiver ? { observability: { host: '127.0.0.1', port: 0 } } : {}),
@@ -209,6 +210,29 @@ describe('Braze events to partners, end to end', () => {
       expect(mi.requests.map((r) => r.body)).toContainEqual({ type: 'track', event: 'product_viewed', properties: { n: 1 }, timestamp: T0 + 1, anonymous_id: anon });
     } finally {
       await second.stop();
+    }
+  });
+
+  it('refused partner credentials pause delivery and /readyz without dead-lettering; no credential or body reaches the logs', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+    const { mi, stack: s } = await outboundStack({ password: 'wrong-secret-pass' }, { receiver: true, deps: { logger, configRetryMs: 200 } });
+    const res = await fetch(s.app.receiverUrl!, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${RECEIVER_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ external_id: 'crm-secret-1', email: 'secret-person@example.com', name: 'Product Viewed', time: T0, properties: { sku: 'SECRET-SKU' } }),
+    });
+    expect(res.status).toBe(202);
+    await waitFor(async () => (await fetch(`${s.app.metricsUrl}/readyz`)).status === 503, '/readyz to answer 503');
+    expect(s.app.state()).toBe('paused-config');
+    await waitFor(() => mi.attempts >= 2, 'a probe after the pause');
+    expect(mi.requests).toHaveLength(0);
+    expect(await metricTotal(s.app, 'tributary_records_dead_lettered_total')).toBe(0);
+    expect(await metricTotal(s.app, 'tributary_braze_requests_total', (l) => l.endpoint === 'movable-ink' && l.status === '401')).toBeGreaterThanOrEqual(2);
+    const logs = lines.join('');
+    expect(logs).toContain('a partner rejected the credentials');
+    for (const secret of ['wrong-secret-pass', 'mi-user', RECEIVER_TOKEN, 'quikly-token', 'secret-person', 'SECRET-SKU', 'crm-secret-1', Buffer.from('mi-user:wrong-secret-pass').toString('base64')]) {
+      expect(logs).not.toContain(secret);
     }
   });
 });
