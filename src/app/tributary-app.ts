@@ -7,6 +7,13 @@ import { PipelineEngine, type PipelineEngineOptions, type TopicHandler } from '.
 import type { BrazeTransport, Clock, DeadLetterWriter, OffsetCommitter, PipelineObserver, RecordProducer } from '../core/ports.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { createBrazeTransport } from '../adapters/braze/braze-transport.js';
+import { createPartnerTransport } from '../adapters/partners/partner-transport.js';
+import { startStateTopicReader, type StateTopicReader } from '../adapters/kafka/state-topic-reader.js';
+import { MovableInkContinuity } from '../core/movable-ink-continuity.js';
+import type { PartnerSinksOptions } from '../pipeline/engine.js';
+import { brazeEventsReceiver, RECEIVER_PATH, startReceiverServer, type ReceiverServer } from '../adapters/receiver/braze-events-receiver.js';
+import { readReceivedBody, type ReceivedEvent } from '../partners/braze-events/receiver-body.js';
+import type { RequestListener } from 'node:http';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
 import { checkTopics, unreachableKafka, type RequiredTopic } from '../adapters/kafka/topic-check.js';
@@ -53,7 +60,23 @@ export function requiredTopics(config: TributaryConfig): RequiredTopic[] {
   }
   out.push({ name: config.topics.deadLetter, role: 'dead letters' });
   if (config.topics.consume.includes('quiklyActivations')) out.push({ name: config.topics.quiklyCredits, role: 'Quikly credits, produced' });
+  const mi = config.outbound.movableInk;
+  if (config.topics.consume.includes('brazeEvents') && mi.url !== null && mi.username !== null && mi.password !== null) {
+    out.push({ name: config.topics.movableInkState, role: 'Movable Ink user id continuity, produced and read back', configs: { 'cleanup.policy': 'compact' } });
+  }
   return out;
+}
+
+/** The outbound sinks the configuration sets up: a partner with its URL and credentials gets one. */
+function partnerSinks(config: TributaryConfig, transport: PartnerSinksOptions['transport'], continuity: MovableInkContinuity): PartnerSinksOptions {
+  const { movableInk: mi, quiklyWebhook: qw } = config.outbound;
+  return {
+    transport,
+    ...(mi.url !== null && mi.username !== null && mi.password !== null
+      ? { movableInk: { options: { url: mi.url, username: mi.username, password: mi.password }, rate: mi.rateLimit, maxConcurrentRequests: mi.maxConcurrentRequests, continuity } }
+      : {}),
+    ...(qw.token !== null ? { quiklyWebhook: { options: { url: qw.url, token: qw.token }, rate: qw.rateLimit, maxConcurrentRequests: qw.maxConcurrentRequests } } : {}),
+  };
 }
 
 /** The Avro schemas shipped beside the code (schemas/ at the package root, from src/app or dist/app). */
@@ -89,6 +112,8 @@ export interface EngineParts {
   readonly deadLetters?: DeadLetterWriter;
   /** Replaces the writer of tributary's own topics. */
   readonly recordProducer?: RecordProducer;
+  /** The outbound partner sinks (Movable Ink, the Quikly webhook) that are configured. */
+  readonly partners?: PartnerSinksOptions;
   readonly configRetryMs?: number;
 }
 
@@ -99,7 +124,7 @@ export interface EngineParts {
  */
 export function engineOptions(config: TributaryConfig, parts: EngineParts): PipelineEngineOptions {
   const limits = config.braze.rateLimits;
-  const topics = parts.topics ?? new Map<string, TopicHandler>([...consumedTopics(config)].map(([name, kind]) => [name, topicHandler(kind, config.partners)]));
+  const topics = parts.topics ?? new Map<string, TopicHandler>([...consumedTopics(config)].map(([name, kind]) => [name, topicHandler(kind, config.partners, config.outbound)]));
   return {
     topics,
     decoder: new RecordDecoder({
@@ -109,11 +134,12 @@ export function engineOptions(config: TributaryConfig, parts: EngineParts): Pipe
     }),
     deadLetters: parts.deadLetters ?? createDeadLetterWriter(parts.producer, config.topics.deadLetter),
     producer: parts.recordProducer ?? createRecordProducer(parts.producer, {
-      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed },
+      topics: { quiklyCredits: config.topics.quiklyCredits, quiklyDelayed: config.topics.quiklyDelayed, movableInkState: config.topics.movableInkState },
       avroTopics: config.partners.quikly.creditsFormat === 'avro' ? new Map([['quiklyCredits', { schemaFile: SCHEMA_FILE('quikly.credits') }]]) : new Map(),
       registry: { url: config.schemaRegistry.url, username: config.schemaRegistry.username, password: config.schemaRegistry.password },
       now: () => parts.clock.now(),
     }),
+    ...(parts.partners ? { partners: parts.partners } : {}),
     committer: parts.committer,
     braze: {
       transport: parts.transport,
@@ -155,12 +181,16 @@ export interface AppDeps {
   readonly configRetryMs?: number;
   /** How often missing topics are looked for again with kafka.waitForTopics. */
   readonly topicPollMs?: number;
+  /** How long the receiver waits for Kafka's acknowledgement before answering 503 (default 10 s). */
+  readonly receiverProduceTimeoutMs?: number;
 }
 
 export type AppState = 'starting' | 'running' | 'paused-config' | 'stopping' | 'stopped' | 'crashed';
 
 export interface TributaryApp {
   readonly metricsUrl: string | null;
+  /** The full URL of POST /ingest/braze-events, when the receiver is enabled. */
+  readonly receiverUrl: string | null;
   readonly metrics: Metrics;
   readonly registry: Registry;
   state(): AppState;
@@ -235,12 +265,35 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   // Kafka counts as away when no fetch (each one returns within maxWaitTimeMs even when empty) completed for this long.
   const kafkaStaleMs = Math.max(10_000, 5 * config.kafka.maxWaitTimeMs + config.kafka.requestTimeoutMs);
   let sourceRef: KafkaSource | null = null;
+  // The receiver answers 503 until the producer is connected.
+  let landEvents: ((events: readonly ReceivedEvent[]) => Promise<void>) | null = null;
+  const receiverConfig = config.outbound.receiver;
+  let receiver: RequestListener | null = null;
+  if (receiverConfig.enabled) {
+    if (receiverConfig.token === null) throw new TributaryError('config_invalid', 'outbound.receiver.token is required when the receiver is enabled: set BRAZE_EVENTS_TOKEN');
+    const receiverLog = log.child({ component: 'receiver' });
+    receiver = brazeEventsReceiver({
+      token: receiverConfig.token,
+      read: readReceivedBody,
+      maxBodyBytes: receiverConfig.maxBodyBytes,
+      produce: (events) => (landEvents ? landEvents(events) : Promise.reject(new Error('the Kafka producer is not connected yet'))),
+      ...(deps.receiverProduceTimeoutMs === undefined ? {} : { produceTimeoutMs: deps.receiverProduceTimeoutMs }),
+      onAnswer: (status, events) => {
+        metrics.receiverRequests.inc({ status: String(status) });
+        if (events > 0) metrics.receiverEvents.inc(events);
+      },
+      onProduceError: (message) => receiverLog.warn({ err: message }, 'Braze events could not be written to Kafka; answered 503'),
+    });
+  }
+  let receiverServer: ReceiverServer | null = null;
+  if (receiver && receiverConfig.port !== null) receiverServer = await startReceiverServer(receiverConfig.host, receiverConfig.port, receiver);
 
   let server: ObservabilityServer | null = null;
   if (config.observability.port !== null) {
     server = await startObservabilityServer({
       host: config.observability.host,
       port: config.observability.port,
+      ...(receiver && receiverConfig.port === null ? { routes: new Map([[RECEIVER_PATH, receiver]]) } : {}),
       registry,
       health: {
         healthy: () => ({ ok: state !== 'crashed', detail: { state } }),
@@ -269,10 +322,17 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
   });
   sourceRef = source;
+  const partnerTransport = createPartnerTransport({ requestTimeoutMs: config.outbound.requestTimeoutMs, connections: Math.max(config.outbound.movableInk.maxConcurrentRequests, config.outbound.quiklyWebhook.maxConcurrentRequests) });
+  const continuity = new MovableInkContinuity();
+  const partners = partnerSinks(config, partnerTransport, continuity);
+  // Movable Ink's user id continuity is read back from its compacted topic before braze.events is consumed.
+  const followsContinuity = partners.movableInk !== undefined && config.topics.consume.includes('brazeEvents');
+  let stateReader: StateTopicReader | null = null;
   let engine: PipelineEngine | null = null;
   engine = new PipelineEngine({
     ...engineOptions(config, {
       producer,
+      partners,
       deadLetters: countingFailures(createDeadLetterWriter(producer, config.topics.deadLetter), () => metrics.deadLetterWriteFailures.inc()),
       transport,
       committer: { commit: (offsets) => source.commit(offsets) },
@@ -323,8 +383,12 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       const { drained } = await pipeline.shutdown(config.pipeline.shutdownTimeoutMs);
       if (!drained) log.warn({ opsInFlight: pipeline.opsInFlight }, 'shutdown ended with work undelivered; it stays uncommitted and will be delivered again');
       await step('leaving the consumer group', () => source.stop());
+      await step('closing the continuity state reader', () => stateReader?.stop());
+      landEvents = null;
+      await step('closing the receiver', () => receiverServer?.close());
       await step('closing the dead-letter producer', () => producer.disconnect());
       await step('closing the Braze connections', () => transport.close());
+      await step('closing the partner connections', () => partnerTransport.close());
       await step('closing the metrics server', () => server?.close());
       clearInterval(readinessTimer);
       if (!crashed) setState('stopped');
@@ -352,6 +416,21 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
       await admin.disconnect().catch(() => undefined);
     }
     await producer.connect();
+    if (followsContinuity) {
+      stateReader = await startStateTopicReader(kafka, {
+        topic: config.topics.movableInkState,
+        groupPrefix: `${config.kafka.groupId}.state`,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
+        maxWaitTimeMs: config.kafka.maxWaitTimeMs,
+      }, (key, value) => continuity.restore(key, value));
+      await stateReader.caughtUp;
+      log.info({ people: continuity.size }, 'Movable Ink continuity state restored');
+    }
+    const eventsTopic = config.topics.brazeEvents;
+    landEvents = async (events) => {
+      await producer.send({ topic: eventsTopic, acks: -1, messages: events.map((e) => ({ key: e.key, value: JSON.stringify(e.value) })) });
+    };
     await source.start({
       onBatch: (topic, partition, records, control, highWatermark) => pipeline.handleBatch(topic, partition, records, control, highWatermark),
       onAssignment: () => {
@@ -380,8 +459,10 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     throw err;
   }
 
+  const receiverUrl = receiverServer?.url ?? (receiver && server ? `${server.url}${RECEIVER_PATH}` : null);
   return {
     metricsUrl: server?.url ?? null,
+    receiverUrl,
     metrics,
     registry,
     state: () => state,

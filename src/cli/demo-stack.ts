@@ -16,6 +16,7 @@ import {
   startSchemaRegistry,
   type BrazeSandbox,
   type BrazeSandboxOptions,
+  type KafkaSandbox,
   type KafkaSandboxOptions,
 } from '@tributary/sandbox';
 
@@ -35,6 +36,8 @@ export interface DemoStackOptions {
 
 export interface DemoStack {
   readonly brokers: readonly string[];
+  /** The embedded broker, when the stack started one (tests stop it to see what happens without Kafka). */
+  readonly kafkaSandbox: KafkaSandbox | null;
   readonly schemaRegistryUrl: string;
   /** The Braze API sandbox tributary delivers to. */
   readonly braze: BrazeSandbox;
@@ -55,10 +58,12 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
   let app: TributaryApp | null = null;
   try {
     let brokers = options.kafkaBrokers;
+    let kafkaSandbox: KafkaSandbox | null = null;
     if (!brokers) {
-      const kafkaSandbox = await startKafkaSandbox({ ...options.kafka });
-      closers.push(() => kafkaSandbox.close());
-      brokers = kafkaSandbox.brokers;
+      const started = await startKafkaSandbox({ ...options.kafka });
+      kafkaSandbox = started;
+      closers.push(() => started.close());
+      brokers = started.brokers;
     }
     let registryUrl = options.schemaRegistryUrl;
     if (!registryUrl) {
@@ -85,10 +90,22 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     const admin = kafka.admin();
     await admin.connect();
     // Every topic the app reads or writes: its inputs (Quikly's delayed steps included), the dead letters, the credits.
-    const topicNames = [...new Set(requiredTopics(config).map((t) => t.name))];
+    const required = requiredTopics(config);
+    const topicNames = [...new Set(required.filter((t) => !t.configs).map((t) => t.name))];
+    // Topics with their own configs (the compacted continuity topic, the delete-policy delay topic); the state topic
+    // also when braze.events is read without Movable Ink configured, so a later configuration finds it.
+    const withConfigs = required.filter((t) => t.configs);
+    const compacted = config.topics.consume.includes('brazeEvents') && !withConfigs.some((t) => t.name === config.topics.movableInkState) ? [config.topics.movableInkState] : [];
     // kafkajs's own wait gives up on a real broker's first UNKNOWN_TOPIC_OR_PARTITION; waitForLeaders below retries it.
-    await admin.createTopics({ waitForLeaders: false, topics: topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })) });
-    await waitForLeaders(admin, topicNames);
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        ...topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })),
+        ...withConfigs.map((t) => ({ topic: t.name, numPartitions: options.partitions ?? 3, configEntries: Object.entries(t.configs!).map(([name, value]) => ({ name, value })) })),
+        ...compacted.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
+      ],
+    });
+    await waitForLeaders(admin, [...topicNames, ...withConfigs.map((t) => t.name), ...compacted]);
     await admin.disconnect();
 
     // Schemas are registered under the configured topic names (TopicNameStrategy).
@@ -118,6 +135,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     };
     return {
       brokers,
+      kafkaSandbox,
       schemaRegistryUrl: registryUrl,
       braze,
       app,

@@ -37,6 +37,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const app = await startTributary(config);
   const off = onStopSignal(() => app.stop());
   if (app.metricsUrl) process.stderr.write(`tributary: running; metrics at ${app.metricsUrl}/metrics\n`);
+  if (app.receiverUrl) process.stderr.write(`tributary: receiving Braze events at POST ${app.receiverUrl}\n`);
   await app.finished;
   off();
   return app.state() === 'crashed' ? 1 : 0;

@@ -21,7 +21,50 @@ export function checkConfig(tree: PlainObject, options: CheckOptions): Problem[]
     ...checkKafkaTimings(tree),
     ...checkRetry(tree),
     ...checkTopics(tree),
+    ...checkOutbound(tree),
   ];
+}
+
+/** What delivering braze.events needs: a URL and credentials for each destination a route names, HTTPS, a receiver token. */
+function checkOutbound(tree: PlainObject): Problem[] {
+  const outbound = getAt(tree, ['outbound']);
+  if (!isPlainObject(outbound)) return [];
+  const problems: Problem[] = [];
+  const consume = getAt(tree, ['topics', 'consume']);
+  const consumed = Array.isArray(consume) && consume.includes('brazeEvents');
+  const routes = Array.isArray(outbound.routes) ? outbound.routes.filter(isPlainObject) : [];
+  const insecure = outbound.allowInsecure === true;
+  const mi = isPlainObject(outbound.movableInk) ? outbound.movableInk : {};
+  const quikly = isPlainObject(outbound.quiklyWebhook) ? outbound.quiklyWebhook : {};
+  for (const [path, value] of [[['outbound', 'movableInk', 'url'], mi.url], [['outbound', 'quiklyWebhook', 'url'], quikly.url]] as const) {
+    if (typeof value !== 'string') continue;
+    const url = parseHttpUrl(value);
+    if (url === undefined) continue;
+    if (url.protocol === 'http:' && !insecure) problems.push({ path: [...path], message: 'must be an https:// URL (set outbound.allowInsecure only for the sandbox and tests)' });
+    if (url.username !== '' || url.password !== '') problems.push({ path: [...path], message: 'must not contain credentials: use the environment variables instead' });
+  }
+  (Array.isArray(outbound.routes) ? outbound.routes : []).forEach((route: unknown, i: number) => {
+    if (!isPlainObject(route) || route.to !== 'quiklyWebhook') return;
+    for (const key of ['qScope', 'eventId']) {
+      if (route[key] === undefined) problems.push({ path: ['outbound', 'routes', i, key], message: `required in a route to quiklyWebhook (the ${key === 'qScope' ? 'q_scope' : 'event'} Quikly receives)` });
+    }
+  });
+  if (consumed && routes.some((r) => r.to === 'movableInk')) {
+    if (mi.url === null) problems.push({ path: ['outbound', 'movableInk', 'url'], message: 'required when a route goes to movableInk: the full behavioral URL Movable Ink gives you' });
+    if (mi.username === null || mi.username === undefined) problems.push({ path: ['outbound', 'movableInk', 'username'], message: 'required when a route goes to movableInk: set MOVABLE_INK_USERNAME' });
+    if (mi.password === null || mi.password === undefined) problems.push({ path: ['outbound', 'movableInk', 'password'], message: 'required when a route goes to movableInk: set MOVABLE_INK_PASSWORD' });
+  }
+  if (consumed && routes.some((r) => r.to === 'quiklyWebhook') && (quikly.token === null || quikly.token === undefined)) {
+    problems.push({ path: ['outbound', 'quiklyWebhook', 'token'], message: 'required when a route goes to quiklyWebhook: set QUIKLY_API_KEY' });
+  }
+  const receiver = isPlainObject(outbound.receiver) ? outbound.receiver : {};
+  if (receiver.enabled === true && receiver.port === null && getAt(tree, ['observability', 'port']) === null) {
+    problems.push({ path: ['outbound', 'receiver', 'port'], message: 'the receiver needs a port: set outbound.receiver.port, or serve it on the observability server (observability.port not null)' });
+  }
+  if (receiver.enabled === true && (receiver.token === null || receiver.token === undefined)) {
+    problems.push({ path: ['outbound', 'receiver', 'token'], message: 'required when outbound.receiver.enabled is true: set BRAZE_EVENTS_TOKEN' });
+  }
+  return problems;
 }
 
 const BRAZE_ENDPOINT_EXAMPLE = 'https://rest.iad-01.braze.com';

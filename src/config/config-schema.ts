@@ -47,6 +47,7 @@ const TOPIC_DESCRIPTIONS: Record<InputTopicKey | OutputTopicKey, string> = {
   quiklyDelayed: 'tributary\'s own topic (input and output): Quikly SMS steps handed off until they are due (the subscription wait, double opt-in watching). Consumed whenever quiklyActivations is. Delete cleanup policy, retention longer than the longest wait (partners.quikly.doubleOptIn.deadlineMs).',
   quiklyCredits: 'Output: one record per Quikly SMS acquisition with its outcome.',
   deadLetter: 'Output: records that could not be decoded, mapped or delivered, with the reason in headers.',
+  movableInkState: 'tributary\'s own topic (output, read back at start): per person (anonymous id), the user_id already sent to Movable Ink, for user id continuity across restarts and rebalances. Compacted cleanup policy.',
 };
 
 const RATE_LIMIT_DESCRIPTIONS: Record<BrazeRateLimitKey, string> = {
@@ -212,6 +213,82 @@ const topics = object('Kafka topic names. Defaults follow topics.md.', {
 // Each partner's options schema lives with the partner (src/partners/<name>/options.ts).
 const partners = object('Options of the partner mappers.', { ...PARTNER_OPTIONS_SCHEMAS } as Record<string, Schema>);
 
+const ob = defaults.outbound;
+
+function sinkLimits(def: { maxConcurrentRequests: number; rateLimit: { limit: number; windowMs: number } }): Record<string, Schema> {
+  return {
+    maxConcurrentRequests: integer('Most requests in flight at once to this partner from this instance.', def.maxConcurrentRequests, { minimum: 1 }),
+    rateLimit: object('Most requests this instance sends to this partner per window.', {
+      limit: integer('Requests allowed per window.', def.rateLimit.limit, { minimum: 1 }),
+      windowMs: integer('Length of the window in milliseconds.', def.rateLimit.windowMs, { minimum: 1 }),
+    }, { default: { ...def.rateLimit } }),
+  };
+}
+
+const nullableSecret = (description: string): Schema => ({ description, type: ['string', 'null'], minLength: 1, default: null });
+
+const outbound = object('Braze -> partners: the receiver of Braze webhooks (POST /ingest/braze-events, into topics.brazeEvents) and delivery of topics.brazeEvents to Movable Ink and the Quikly webhook. Consume it by adding "brazeEvents" to topics.consume.', {
+  routes: {
+    description: 'Which Braze events go where. An event matching no route is skipped (counted in tributary_records_skipped_total{reason="no_route"}), not dead-lettered. An event may match several routes.',
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['event', 'to'],
+      properties: {
+        event: nonEmptyString('The Braze event name, exactly as Braze sends it (e.g. "Product Viewed").'),
+        to: { description: 'The destination.', enum: ['movableInk', 'quiklyWebhook'] },
+        type: { description: 'Movable Ink only: "track" (default) or "identify".', enum: ['track', 'identify'] },
+        qScope: nonEmptyString('Quikly only, required: the activation scope id, sent as q_scope.'),
+        eventId: nonEmptyString('Quikly only, required: the Quikly event id, sent as event.'),
+        allowContactValues: { description: 'Movable Ink only: keep property values that look like an email address or a phone number (dropped by default).', type: 'boolean' },
+      },
+    },
+    examples: [[{ event: 'Product Viewed', to: 'movableInk' }, { event: 'Account Created', to: 'movableInk', type: 'identify' }, { event: 'App Login', to: 'quiklyWebhook', qScope: 'spring-2026', eventId: 'app_login' }]],
+    default: [],
+  },
+  allowInsecure: { description: 'Allow http:// partner URLs. Only for the sandbox and tests: HTTPS is required otherwise.', type: 'boolean', default: ob.allowInsecure },
+  requestTimeoutMs: integer('Timeout for one partner request, after which it is retried.', ob.requestTimeoutMs, { minimum: 1 }),
+  movableInk: object('Movable Ink\'s Customer Data API.', {
+    url: {
+      description: 'The full behavioral URL Movable Ink gives you (https://.../behavioral/<key>). Required when a route goes to movableInk.',
+      type: ['string', 'null'],
+      pattern: '^https?://\\S+$',
+      patternErrorMessage: 'must be an http(s) URL, e.g. https://collector.movableink.example/behavioral/KEY',
+      default: null,
+    },
+    username: { description: 'Basic-auth user name. Env: MOVABLE_INK_USERNAME.', type: ['string', 'null'], minLength: 1, default: null },
+    password: nullableSecret('Basic-auth password. Env: MOVABLE_INK_PASSWORD (preferred over the file). Secret: redacted in output.'),
+    userIdProperty: { description: 'An event property holding the user id Movable Ink knows (its mi_u), used instead of external_id when present. null: external_id.', type: ['string', 'null'], minLength: 1, default: null },
+    knownUsersOnly: { description: 'Skip events without a user id (skip reason movable_ink_unknown_user) instead of sending them with an anonymous id.', type: 'boolean', default: ob.movableInk.knownUsersOnly },
+    stripProperties: {
+      description: 'Event properties never sent to Movable Ink (compared case-insensitively).',
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [...ob.movableInk.stripProperties],
+    },
+    ...sinkLimits(ob.movableInk),
+  }),
+  quiklyWebhook: object('The Quikly webhook.', {
+    url: {
+      description: 'The webhook URL.',
+      type: 'string',
+      pattern: '^https?://\\S+$',
+      patternErrorMessage: 'must be an http(s) URL such as https://api.quikly.com/webhook/braze',
+      default: ob.quiklyWebhook.url,
+    },
+    token: nullableSecret('The partner token, sent as Authorization: Bearer. Env: QUIKLY_API_KEY (preferred over the file). Required when a route goes to quiklyWebhook. Secret: redacted in output.'),
+    ...sinkLimits(ob.quiklyWebhook),
+  }),
+  receiver: object('POST /ingest/braze-events: Braze webhook campaigns post their events here, and they land in topics.brazeEvents.', {
+    enabled: { description: 'Serve the receiver.', type: 'boolean', default: ob.receiver.enabled },
+    port: { description: 'Its own port; null serves it on the observability server (observability.port). 0 picks a free port.', type: ['integer', 'null'], minimum: 0, maximum: 65535, default: ob.receiver.port },
+    host: nonEmptyString('Address its own port listens on (with receiver.port).', ob.receiver.host),
+    token: nullableSecret('The Bearer token Braze sends. Env: BRAZE_EVENTS_TOKEN (preferred over the file). Required when enabled. Secret: redacted in output.'),
+    maxBodyBytes: integer('Largest request body accepted; larger ones get 413.', ob.receiver.maxBodyBytes, { minimum: 1 }),
+  }),
+});
+
 const pipeline = object('The engine between Kafka and Braze.', {
   maxInFlightOps: integer('Fetching pauses when this many ops are queued or in flight, which bounds memory.', defaults.pipeline.maxInFlightOps, { minimum: 1 }),
   shutdownTimeoutMs: integer('On shutdown, how long in-flight work may finish before the process exits (uncommitted records are redelivered).', defaults.pipeline.shutdownTimeoutMs, { minimum: 1 }),
@@ -248,6 +325,7 @@ export const CONFIG_SCHEMA: object = deepFreeze({
     braze,
     topics,
     partners,
+    outbound,
     pipeline,
     observability,
   },

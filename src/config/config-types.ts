@@ -3,6 +3,7 @@
  * Documented key by key in docs/configuration.md; the JSON Schema in config-schema.ts carries the same descriptions.
  */
 import type { PartnerOptions } from '../partners/options.js';
+import type { OutboundRoute } from '../partners/braze-events/options.js';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
@@ -108,7 +109,7 @@ export const INPUT_TOPIC_KEYS = [
 ] as const;
 export type InputTopicKey = (typeof INPUT_TOPIC_KEYS)[number];
 
-export const OUTPUT_TOPIC_KEYS = ['quiklyCredits', 'deadLetter'] as const;
+export const OUTPUT_TOPIC_KEYS = ['quiklyCredits', 'deadLetter', 'movableInkState'] as const;
 export type OutputTopicKey = (typeof OUTPUT_TOPIC_KEYS)[number];
 
 export type TopicsConfig = { readonly [K in InputTopicKey | OutputTopicKey]: string } & {
@@ -132,12 +133,59 @@ export interface ObservabilityConfig {
   readonly logLevel: LogLevel;
 }
 
+/** One outbound partner's delivery resources. */
+export interface OutboundSinkConfig {
+  readonly maxConcurrentRequests: number;
+  /** Requests per window this instance may send to the partner. */
+  readonly rateLimit: RateLimit;
+}
+
+export interface MovableInkConfig extends OutboundSinkConfig {
+  /** The full `.../behavioral/<key>` URL from Movable Ink; required when a route goes to Movable Ink. */
+  readonly url: string | null;
+  /** Env MOVABLE_INK_USERNAME. */
+  readonly username: string | null;
+  /** Env MOVABLE_INK_PASSWORD. Secret. */
+  readonly password: string | null;
+  readonly userIdProperty: string | null;
+  readonly knownUsersOnly: boolean;
+  readonly stripProperties: readonly string[];
+}
+
+export interface QuiklyWebhookConfig extends OutboundSinkConfig {
+  readonly url: string;
+  /** Env QUIKLY_API_KEY. Secret. */
+  readonly token: string | null;
+}
+
+export interface ReceiverConfig {
+  readonly enabled: boolean;
+  /** null: served on the observability server; 0 picks a free port. */
+  readonly port: number | null;
+  readonly host: string;
+  /** Env BRAZE_EVENTS_TOKEN. Secret. */
+  readonly token: string | null;
+  readonly maxBodyBytes: number;
+}
+
+/** Braze -> partners: the receiver of Braze webhooks and delivery of `braze.events` to Movable Ink and Quikly. */
+export interface OutboundConfig {
+  readonly routes: readonly OutboundRoute[];
+  /** Allows http:// partner URLs (the sandbox); HTTPS is required otherwise. */
+  readonly allowInsecure: boolean;
+  readonly requestTimeoutMs: number;
+  readonly movableInk: MovableInkConfig;
+  readonly quiklyWebhook: QuiklyWebhookConfig;
+  readonly receiver: ReceiverConfig;
+}
+
 export interface TributaryConfig {
   readonly kafka: KafkaConfig;
   readonly schemaRegistry: SchemaRegistryConfig;
   readonly braze: BrazeConfig;
   readonly topics: TopicsConfig;
   readonly partners: PartnerOptions;
+  readonly outbound: OutboundConfig;
   readonly pipeline: PipelineConfig;
   readonly observability: ObservabilityConfig;
 }

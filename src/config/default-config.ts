@@ -1,6 +1,7 @@
 import type { TributaryConfig } from './config-types.js';
 import { deepFreeze } from './config-tree.js';
 import { defaultPartnerOptions } from '../partners/index.js';
+import { DEFAULT_STRIP_PROPERTIES } from '../partners/braze-events/options.js';
 
 /**
  * Braze's documented per-workspace rate limits (braze-api.md §4,
@@ -65,9 +66,32 @@ function buildDefaults(): TributaryConfig {
       quiklyCredits: 'quikly.credits',
       quiklyDelayed: 'tributary.quikly.delayed',
       deadLetter: 'tributary.dlq',
+      movableInkState: 'tributary.state.movable-ink',
       consume: ['actioniqAudienceMembership', 'actioniqUserAttributes', 'actioniqEvents', 'extoleEvents', 'komoSubmissions', 'quiklyActivations'],
     },
     partners: defaultPartnerOptions(),
+    outbound: {
+      routes: [],
+      allowInsecure: false,
+      requestTimeoutMs: 10_000,
+      movableInk: {
+        url: null,
+        username: null,
+        password: null,
+        userIdProperty: null,
+        knownUsersOnly: false,
+        stripProperties: [...DEFAULT_STRIP_PROPERTIES],
+        maxConcurrentRequests: 16,
+        rateLimit: { limit: 1000, windowMs: 1000 },
+      },
+      quiklyWebhook: {
+        url: 'https://api.quikly.com/webhook/braze',
+        token: null,
+        maxConcurrentRequests: 8,
+        rateLimit: { limit: 100, windowMs: 1000 },
+      },
+      receiver: { enabled: false, port: null, host: '0.0.0.0', token: null, maxBodyBytes: 1_048_576 },
+    },
     pipeline: {
       maxInFlightOps: 20_000,
       shutdownTimeoutMs: 15_000,

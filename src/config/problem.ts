@@ -24,6 +24,9 @@ export const SECRET_PATHS: readonly (readonly string[])[] = [
   ['kafka', 'sasl', 'password'],
   ['schemaRegistry', 'password'],
   ['kafka', 'ssl', 'key'],
+  ['outbound', 'movableInk', 'password'],
+  ['outbound', 'quiklyWebhook', 'token'],
+  ['outbound', 'receiver', 'token'],
 ];
 
 export function isSecretPath(path: readonly (string | number)[]): boolean {

@@ -33,6 +33,10 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'SCHEMA_REGISTRY_PASSWORD', path: ['schemaRegistry', 'password'], parse: text },
   { name: 'BRAZE_REST_ENDPOINT', path: ['braze', 'restEndpoint'], parse: text },
   { name: 'BRAZE_API_KEY', path: ['braze', 'apiKey'], parse: text },
+  { name: 'MOVABLE_INK_USERNAME', path: ['outbound', 'movableInk', 'username'], parse: text },
+  { name: 'MOVABLE_INK_PASSWORD', path: ['outbound', 'movableInk', 'password'], parse: text },
+  { name: 'QUIKLY_API_KEY', path: ['outbound', 'quiklyWebhook', 'token'], parse: text },
+  { name: 'BRAZE_EVENTS_TOKEN', path: ['outbound', 'receiver', 'token'], parse: text },
   { name: 'TRIBUTARY_LOG_LEVEL', path: ['observability', 'logLevel'], parse: text },
   { name: 'TRIBUTARY_METRICS_PORT', path: ['observability', 'port'], parse: offOr(integerText) },
 ];

@@ -114,11 +114,48 @@ export interface TimerAnswer {
   readonly firedAtMs: number;
 }
 
-export type Op = TrackOp | IdentityLookupOp | SubscriptionGetOp | SubscriptionSetOp | KafkaProduceOp | TimerWaitOp;
+/**
+ * One call of Movable Ink's Customer Data API (`POST <outbound.movableInk.url>`): a track or an identify
+ * (snake_case event, epoch-ms timestamp). `person` orders a person's calls (their anonymous id, else their
+ * user id).
+ */
+export interface MovableInkOp {
+  readonly kind: 'movable-ink.track' | 'movable-ink.identify';
+  readonly person: string;
+  /** The user id Movable Ink knows the person by, when the event carries one. */
+  readonly userId?: string;
+  /** md5 hex of the normalised email, when the event has an email. */
+  readonly anonymousId?: string;
+  /** The body without its identifiers (`user_id`, `anonymous_id`), which the sink adds when it sends. */
+  readonly body: JsonObject;
+  /**
+   * An identify sent only when Movable Ink has not been given this user id for this anonymous id yet;
+   * answered `{sent: false}` without a request otherwise.
+   */
+  readonly onlyIfNew?: boolean;
+}
+
+/** What a Movable Ink identify answered: whether a request went out (the pairing is new). */
+export interface MovableInkAnswer {
+  readonly sent: boolean;
+}
+
+/** One call of the Quikly webhook: `{"q_scope", "event", "email"}`. */
+export interface QuiklyWebhookOp {
+  readonly kind: 'quikly.webhook';
+  readonly person: string;
+  readonly qScope: string;
+  readonly eventId: string;
+  readonly email: string;
+}
+
+export type PartnerOp = MovableInkOp | QuiklyWebhookOp;
+
+export type Op = TrackOp | IdentityLookupOp | SubscriptionGetOp | SubscriptionSetOp | KafkaProduceOp | TimerWaitOp | PartnerOp;
 export type OpKind = Op['kind'];
 
 /** What a delivered op answered: data for the next step of a flow. Writes answer nothing. */
-export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | TimerAnswer | undefined;
+export type OpAnswer = IdentityAnswer | SubscriptionStateAnswer | TimerAnswer | MovableInkAnswer | undefined;
 
 /**
  * One step of a flow: ops to run (in order, under the flow's user key) and what to do with their answers.
@@ -182,6 +219,10 @@ export function opKeyOf(op: Op): string {
       return `kafka:${op.key}`;
     case 'timer.wait':
       return 'timer';
+    case 'movable-ink.track':
+    case 'movable-ink.identify':
+    case 'quikly.webhook':
+      return `person:${op.person}`;
     default:
       return userKeyOf(op.user);
   }

@@ -21,6 +21,14 @@ export interface BrazeTransport {
   get(path: string, query: Readonly<Record<string, string | readonly string[]>>): Promise<BrazeHttpResponse>;
 }
 
+/**
+ * Sends one JSON POST to a partner's API (absolute URL, the partner's own headers). Resolves for every HTTP
+ * status; rejects only on network errors and timeouts, with errors that carry neither credentials nor the body.
+ */
+export interface PartnerTransport {
+  post(url: string, headers: Readonly<Record<string, string>>, body: unknown): Promise<BrazeHttpResponse>;
+}
+
 /** A Kafka record as fetched: coordinates, original bytes and headers, before decoding. */
 export interface RawRecord {
   readonly topic: string;

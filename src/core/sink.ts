@@ -16,6 +16,11 @@ export type FlushReason = 'count' | 'bytes' | 'linger' | 'drain' | 'split';
 export type SinkRequest =
   | { readonly method: 'POST'; readonly path: string; readonly body: unknown }
   | { readonly method: 'GET'; readonly path: string; readonly query: Readonly<Record<string, string | readonly string[]>> }
+  /**
+   * A call to a partner's API (not Braze's), through the {@link PartnerTransport} port: an absolute URL and the
+   * partner's own headers (credentials included; the transport never logs them or the body).
+   */
+  | { readonly method: 'HTTP'; readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly body: unknown }
   /** Records for topics tributary owns, through the {@link RecordProducer} port. */
   | { readonly method: 'PRODUCE'; readonly records: readonly ProducedRecord[] }
   /** No request: the answer comes when the clock reaches `untilMs`. */

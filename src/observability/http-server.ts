@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -15,10 +15,21 @@ export interface ObservabilityServer {
   close(): Promise<void>;
 }
 
-/** Serves /metrics (Prometheus text), /healthz and /readyz. */
-export async function startObservabilityServer(options: { host: string; port: number; registry: Registry; health: HealthSource }): Promise<ObservabilityServer> {
+/** Serves /metrics (Prometheus text), /healthz and /readyz, and any extra routes (by exact path, every method). */
+export async function startObservabilityServer(options: {
+  host: string;
+  port: number;
+  registry: Registry;
+  health: HealthSource;
+  routes?: ReadonlyMap<string, RequestListener>;
+}): Promise<ObservabilityServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const route = path === undefined ? undefined : options.routes?.get(path);
+    if (route) {
+      route(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

@@ -9,6 +9,7 @@ export const REDACT_PATHS = [
   'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
   'email', '*.email', 'phone', '*.phone', 'first_name', '*.first_name', 'last_name', '*.last_name',
   'external_id', '*.external_id', 'key', 'ssl.key', '*.ssl.key',
+  'token', '*.token', 'username', '*.username',
 ];
 
 export function createLogger(options: { level?: LevelWithSilent; destination?: DestinationStream; name?: string } = {}): Logger {

@@ -1,8 +1,12 @@
 import type { MapResult } from '../core/ops.js';
 import type { PartnerOptions } from './options.js';
+import type { OutboundMapOptions } from './braze-events/options.js';
 
-/** A pure, total mapping of one decoded record value: ops, a flow, skip or invalid; never throws on bad data. */
-export type Mapper = (value: unknown, options: PartnerOptions) => MapResult;
+/**
+ * A pure, total mapping of one decoded record value: ops, a flow, skip or invalid; never throws on bad data.
+ * `outbound` is read only by the outbound direction (`braze.events`).
+ */
+export type Mapper = (value: unknown, options: PartnerOptions, outbound?: OutboundMapOptions) => MapResult;
 
 /** One input topic a partner reads. */
 export interface PartnerTopic {
@@ -11,6 +15,12 @@ export interface PartnerTopic {
   /** Its key under `topics` in the configuration (where its name is set and `topics.consume` lists it). */
   readonly configKey: string;
   readonly map: Mapper;
+}
+
+/** Whatever reads input topics: a partner, or the outbound direction (whose options are not under `partners`). */
+export interface TopicOwner {
+  readonly name: string;
+  readonly topics: readonly PartnerTopic[];
 }
 
 /**

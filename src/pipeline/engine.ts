@@ -2,7 +2,7 @@ import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
 import { IdentityCache, type IdentityCacheOptions } from '../core/identity-cache.js';
 import type { FlowStep, MapResult, Op, OpAnswer } from '../core/ops.js';
 import type {
-  BrazeTransport, Clock, DeadLetter, DeadLetterWriter, DecodeResult, OffsetCommitter, PipelineLog, PipelineObserver,
+  BrazeTransport, Clock, PartnerTransport, DeadLetter, DeadLetterWriter, DecodeResult, OffsetCommitter, PipelineLog, PipelineObserver,
   RawRecord, RecordDecoder, RecordProducer, TopicPartitionOffset,
 } from '../core/ports.js';
 import type { TrackBatchPolicy } from '../core/track-batch.js';
@@ -11,6 +11,9 @@ import { identityResolverSink } from '../core/sinks/users-export-ids.js';
 import { subscriptionStatusGetSink, subscriptionStatusSetSink } from '../core/sinks/subscription-status.js';
 import { kafkaHandOffSink } from '../core/sinks/kafka-hand-off.js';
 import { timerSink } from '../core/sinks/timer.js';
+import { MOVABLE_INK_ENDPOINT, movableInkSink, type MovableInkSinkOptions } from '../core/sinks/movable-ink.js';
+import type { MovableInkContinuity } from '../core/movable-ink-continuity.js';
+import { QUIKLY_WEBHOOK_ENDPOINT, quiklyWebhookSink, type QuiklyWebhookSinkOptions } from '../core/sinks/quikly-webhook.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { PartitionOffsets } from './partition-offsets.js';
 import { SinkRunner, type ConfigProblem, type OpOutcome } from './sink-runner.js';
@@ -51,6 +54,20 @@ export interface BrazeSinksOptions {
   readonly ambiguityWindowMs?: number;
 }
 
+/** One outbound partner's sink: where and how to send, and the resources it may use. */
+export interface PartnerSinkOptions<O> {
+  readonly options: O;
+  readonly rate: Rate;
+  readonly maxConcurrentRequests: number;
+}
+
+/** The sinks of the outbound direction (Braze -> partners); a partner left out has no sink. */
+export interface PartnerSinksOptions {
+  readonly transport: PartnerTransport;
+  readonly movableInk?: PartnerSinkOptions<MovableInkSinkOptions> & { readonly continuity?: MovableInkContinuity };
+  readonly quiklyWebhook?: PartnerSinkOptions<QuiklyWebhookSinkOptions>;
+}
+
 export interface PipelineEngineOptions {
   /** Input topic name -> how its records are mapped. */
   readonly topics: ReadonlyMap<string, TopicHandler>;
@@ -60,6 +77,7 @@ export interface PipelineEngineOptions {
   readonly producer?: RecordProducer;
   readonly committer: OffsetCommitter;
   readonly braze: BrazeSinksOptions;
+  readonly partners?: PartnerSinksOptions;
   /** Fetching waits while this many ops are queued or in flight, waiting flows included (bounded memory). */
   readonly maxInFlightOps: number;
   readonly commitIntervalMs: number;
@@ -155,8 +173,16 @@ export class PipelineEngine {
         { policy: subscriptionStatusSetSink(linger), rate: braze.rates.subscriptionSet, maxConcurrentRequests: braze.maxConcurrentRequests },
         { policy: kafkaHandOffSink(linger), rate: UNLIMITED, maxConcurrentRequests: 4, retryForever: true },
         { policy: timerSink(), rate: UNLIMITED, maxConcurrentRequests: Number.MAX_SAFE_INTEGER },
+        // Partner calls are retried for as long as the partner is down: the events wait in Kafka, uncommitted.
+        ...(options.partners?.movableInk
+          ? [{ policy: movableInkSink(options.partners.movableInk.options, options.partners.movableInk.continuity ?? null), rate: options.partners.movableInk.rate, maxConcurrentRequests: options.partners.movableInk.maxConcurrentRequests, retryForever: true }]
+          : []),
+        ...(options.partners?.quiklyWebhook
+          ? [{ policy: quiklyWebhookSink(options.partners.quiklyWebhook.options), rate: options.partners.quiklyWebhook.rate, maxConcurrentRequests: options.partners.quiklyWebhook.maxConcurrentRequests, retryForever: true }]
+          : []),
       ],
       ...(options.producer ? { producer: options.producer } : {}),
+      ...(options.partners ? { partnerTransport: options.partners.transport } : {}),
       clock: options.clock,
       random: options.random,
       observer,
@@ -170,7 +196,9 @@ export class PipelineEngine {
         options.onAvailability?.(endpoint, available);
       },
       onConfigProblem: (problem) => {
-        if (problem) log.error({ endpoint: problem.endpoint, status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
+        if (problem && (problem.endpoint === MOVABLE_INK_ENDPOINT || problem.endpoint === QUIKLY_WEBHOOK_ENDPOINT)) {
+          log.error({ endpoint: problem.endpoint, status: problem.status }, 'a partner rejected the credentials or the URL; delivery is paused and nothing is dead-lettered');
+        } else if (problem) log.error({ endpoint: problem.endpoint, status: problem.status, brazeMessage: problem.message }, 'Braze rejected the configuration (API key, permissions or REST endpoint); delivery is paused and nothing is dead-lettered');
         else log.info({}, 'Braze accepts requests again; delivery resumed');
         options.onConfigProblem?.(problem);
       },

@@ -4,7 +4,7 @@ import { backoffMs, type RetryPolicy } from '../core/retry-policy.js';
 import { redactText } from '../core/redact-text.js';
 import { TributaryError } from '../core/errors.js';
 import { opKeyOf, type Op, type OpAnswer } from '../core/ops.js';
-import type { BrazeHttpResponse, BrazeTransport, Clock, PipelineObserver, RecordProducer } from '../core/ports.js';
+import type { BrazeHttpResponse, BrazeTransport, Clock, PartnerTransport, PipelineObserver, RecordProducer } from '../core/ports.js';
 import type { FlushReason, ItemResult, SinkBatch, SinkPolicy, SinkRequest, Verdict } from '../core/sink.js';
 import { describeTrackOp } from '../core/sinks/users-track.js';
 
@@ -35,6 +35,8 @@ export interface SinkRunnerOptions<T> {
   readonly transport: BrazeTransport;
   /** For sinks that hand records to Kafka. */
   readonly producer?: RecordProducer;
+  /** For sinks that call a partner's API (`HTTP` requests). */
+  readonly partnerTransport?: PartnerTransport;
   readonly sinks: readonly SinkSetup[];
   readonly retry: RetryPolicy;
   /** Fraction of every budget this instance may use. */
@@ -400,7 +402,7 @@ export class SinkRunner<T> {
         });
       return;
     }
-    const sent = req.method === 'POST' ? transport.post(req.path, req.body) : transport.get(req.path, req.query);
+    const sent = req.method === 'HTTP' ? this.sendToPartner(req) : req.method === 'POST' ? transport.post(req.path, req.body) : transport.get(req.path, req.query);
     sent
       .then(
         (res): Verdict<Item<T>> | { kind: 'network' } => {
@@ -423,6 +425,13 @@ export class SinkRunner<T> {
         s.requestsInFlight--;
         this.pump();
       });
+  }
+
+  /** A partner's API call; without a partner transport it fails like a network error (retried, never dropped). */
+  private sendToPartner(req: Extract<SinkRequest, { method: 'HTTP' }>): Promise<BrazeHttpResponse> {
+    const partner = this.options.partnerTransport;
+    if (!partner) return Promise.reject(new TributaryError('no_partner_transport', 'no partner transport is configured'));
+    return partner.post(req.url, req.headers, req.body);
   }
 
   /** Requests that are not Braze's: a produce to Kafka, or a wait. */
@@ -691,5 +700,10 @@ function describeOp(op: Op): string {
       return `the record for topics.${op.topicKey}`;
     case 'timer.wait':
       return 'the wait';
+    case 'movable-ink.track':
+    case 'movable-ink.identify':
+      return `the Movable Ink ${op.kind.slice('movable-ink.'.length)} call`;
+    case 'quikly.webhook':
+      return 'the Quikly webhook call';
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { metricTotal, startDemoStack, type DemoStack } from '../../src/cli/demo-stack.js';
+import type { AppDeps } from '../../src/app/tributary-app.js';
 import { defaultConfig, type DeepPartial, type TributaryConfig } from '../../src/config/index.js';
 import type { BrazeSandboxOptions, BrazeSandboxProfile } from '@tributary/sandbox/braze';
 
@@ -127,7 +128,7 @@ export function fastOverrides(extra: DeepPartial<TributaryConfig> = {}): DeepPar
 }
 
 /** The demo stack for one test; on external Kafka its topics, group and schema subjects are tracked for removal. */
-export async function startE2E(options: { overrides?: DeepPartial<TributaryConfig>; braze?: BrazeSandboxOptions; partitions?: number } = {}): Promise<DemoStack> {
+export async function startE2E(options: { overrides?: DeepPartial<TributaryConfig>; braze?: BrazeSandboxOptions; partitions?: number; deps?: AppDeps } = {}): Promise<DemoStack> {
   const overrides = fastOverrides(options.overrides);
   // Tracked before the start, so that topics made by a start that fails half-way are removed too.
   const topics = Object.values(overrides.topics ?? {}).filter((t): t is string => typeof t === 'string');
@@ -139,6 +140,7 @@ export async function startE2E(options: { overrides?: DeepPartial<TributaryConfi
     kafka: { minSessionTimeoutMs: 100 },
     partitions: options.partitions ?? 3,
     overrides,
+    ...(options.deps ? { deps: options.deps } : {}),
   });
 }
 

@@ -7,7 +7,10 @@ import { startKafkaSandbox, type KafkaSandbox, type KafkaSandboxOptions } from '
 import { startSchemaRegistry, type SchemaRegistrySandbox } from './schema-registry/index.js';
 import { startBrazeSandbox, type BrazeSandbox, type BrazeSandboxOptions } from './braze/index.js';
 
-export { startKafkaSandbox, startSchemaRegistry, startBrazeSandbox };
+import { startMovableInkSandbox, startPartnerReceiver, startQuiklyWebhookSandbox, type PartnerReceiver, type RecordedRequest } from './partners/index.js';
+
+export { startKafkaSandbox, startSchemaRegistry, startBrazeSandbox, startMovableInkSandbox, startQuiklyWebhookSandbox, startPartnerReceiver };
+export type { PartnerReceiver, RecordedRequest };
 export type { KafkaSandbox, SchemaRegistrySandbox, BrazeSandbox, KafkaSandboxOptions, BrazeSandboxOptions };
 
 export interface SandboxOptions {
@@ -15,6 +18,9 @@ export interface SandboxOptions {
   readonly kafkaPort?: number;
   readonly registryPort?: number;
   readonly brazePort?: number;
+  /** The Movable Ink and Quikly webhook receivers' ports (default 0: free ports). */
+  readonly movableInkPort?: number;
+  readonly quiklyWebhookPort?: number;
   /** Each part keeps its state in a sub-folder (kafka/, schema-registry/, braze/). */
   readonly dataDir?: string;
   readonly kafka?: Omit<KafkaSandboxOptions, 'host' | 'port' | 'dataDir'>;
@@ -26,8 +32,11 @@ export interface Sandbox {
   readonly kafka: KafkaSandbox;
   readonly schemaRegistry: SchemaRegistrySandbox;
   readonly braze: BrazeSandbox;
+  /** Recording receivers for Movable Ink (user sandbox-user, password sandbox-password) and the Quikly webhook (token sandbox-quikly-token). */
+  readonly movableInk: PartnerReceiver;
+  readonly quiklyWebhook: PartnerReceiver;
   /** The ready line's fields. */
-  readonly addresses: { kafka: string; schemaRegistry: string; braze: string; brazeApiKey: string };
+  readonly addresses: { kafka: string; schemaRegistry: string; braze: string; brazeApiKey: string; movableInk: string; quiklyWebhook: string };
   close(): Promise<void>;
 }
 
@@ -43,13 +52,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     started.push(schemaRegistry);
     const braze = await startBrazeSandbox({ ...options.braze, ...log, host, port: options.brazePort ?? 0, ...sub('braze') });
     started.push(braze);
+    const movableInk = await startMovableInkSandbox({ host, port: options.movableInkPort ?? 0 });
+    started.push(movableInk);
+    const quiklyWebhook = await startQuiklyWebhookSandbox({ host, port: options.quiklyWebhookPort ?? 0 });
+    started.push(quiklyWebhook);
     return {
       kafka,
       schemaRegistry,
       braze,
-      addresses: { kafka: kafka.brokers[0]!, schemaRegistry: schemaRegistry.url, braze: braze.url, brazeApiKey: braze.apiKey },
+      movableInk,
+      quiklyWebhook,
+      addresses: { kafka: kafka.brokers[0]!, schemaRegistry: schemaRegistry.url, braze: braze.url, brazeApiKey: braze.apiKey, movableInk: movableInk.url, quiklyWebhook: quiklyWebhook.url },
       close: async () => {
-        await Promise.allSettled([braze.close(), schemaRegistry.close()]);
+        await Promise.allSettled([braze.close(), schemaRegistry.close(), movableInk.close(), quiklyWebhook.close()]);
         await kafka.close();
       },
     };

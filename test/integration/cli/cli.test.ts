@@ -61,6 +61,18 @@ describe('the tributary command', () => {
       body: JSON.stringify({ attributes: [{ external_id: 'u1', tier: 'gold' }] }),
     });
     expect(track.status).toBe(201);
+    // The partner receivers record what they accept.
+    const mi = await fetch(String(ready.movableInk), {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('sandbox-user:sandbox-password').toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'track', event: 'e', timestamp: 1, anonymous_id: 'a' }),
+    });
+    expect(mi.status).toBe(200);
+    const quikly = await fetch(String(ready.quiklyWebhook), { method: 'POST', headers: { authorization: 'Bearer wrong', 'content-type': 'application/json' }, body: '{}' });
+    expect(quikly.status).toBe(401);
+    const listing = await fetch(new URL('/_sandbox/requests', String(ready.movableInk)));
+    const recorded = (await listing.json()) as { requests: unknown[] };
+    expect(recorded.requests).toHaveLength(1);
     const admin = new Kafka({ brokers: [String(ready.kafka)], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     expect(Array.isArray(await admin.listTopics())).toBe(true);
@@ -127,11 +139,21 @@ describe('the tributary command', () => {
       expect(await good.exited).toBe(0);
       expect(good.out()).toContain('configuration OK');
       expect(good.out()).not.toContain('very-secret-key');
-      const quikly = join(dir, 'quikly.yaml');
-      writeFileSync(quikly, 'topics:\n  consume: [extoleEvents, brazeEvents]\n');
-      const notYet = tributary(['config', 'check', '--config', quikly], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' });
-      expect(await notYet.exited).toBe(1);
-      expect(notYet.err()).toContain('brazeEvents is not consumed by this release');
+      const outbound = join(dir, 'outbound.yaml');
+      writeFileSync(outbound, 'topics:\n  consume: [extoleEvents, brazeEvents]\noutbound:\n  routes: [{event: Product Viewed, to: movableInk}, {event: App Login, to: quiklyWebhook, qScope: s, eventId: e}]\n  movableInk: {url: "https://mi.example.com/behavioral/K"}\n');
+      const noCredentials = tributary(['config', 'check', '--config', outbound], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k' });
+      expect(await noCredentials.exited).toBe(1);
+      expect(noCredentials.err()).toContain('MOVABLE_INK_USERNAME');
+      expect(noCredentials.err()).toContain('MOVABLE_INK_PASSWORD');
+      expect(noCredentials.err()).toContain('QUIKLY_API_KEY');
+      const secrets = { MOVABLE_INK_USERNAME: 'mi-user', MOVABLE_INK_PASSWORD: 'mi-very-secret', QUIKLY_API_KEY: 'quikly-very-secret', BRAZE_EVENTS_TOKEN: 'receiver-very-secret' };
+      const withCredentials = tributary(['config', 'check', '--print', '--config', outbound], { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'k', ...secrets });
+      expect(await withCredentials.exited).toBe(0);
+      expect(withCredentials.out()).toContain('configuration OK');
+      for (const secret of ['mi-very-secret', 'quikly-very-secret', 'receiver-very-secret']) {
+        expect(withCredentials.out()).not.toContain(secret);
+        expect(withCredentials.err()).not.toContain(secret);
+      }
       const missing = tributary(['config', 'check'], { BRAZE_REST_ENDPOINT: '', BRAZE_API_KEY: '' });
       expect(await missing.exited).toBe(1);
       expect(missing.err()).toContain('BRAZE_API_KEY');
@@ -201,6 +223,9 @@ describe('the tributary command', () => {
     const dead = Number(/dead letters (\d+)/.exec(last)?.[1]);
     expect(delivered).toBeGreaterThan(100);
     expect(dead).toBeGreaterThanOrEqual(0);
+    expect(Number(/Braze events posted (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
+    expect(Number(/to Movable Ink (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
+    expect(Number(/to Quikly (\d+)/.exec(last)?.[1])).toBeGreaterThan(0);
     expect(last).toContain('stopped');
   }, 60_000);
 });

@@ -102,7 +102,7 @@ describe('a record encoded with its Avro schema and decoded', () => {
       const type = avro.Type.forSchema(readSchema(c.topic) as avro.Schema);
       const encoded = type.toBuffer(type.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true }));
       const decoded = toPlain(type, type.fromBuffer(encoded));
-      expect(comparable(MAPPERS[c.topic].map(decoded, c.options))).toStrictEqual(c.expected);
+      expect(comparable(MAPPERS[c.topic].map(decoded, c.options, c.outbound))).toStrictEqual(c.expected);
     },
   );
 
@@ -118,7 +118,7 @@ describe('a record encoded with its Avro schema and decoded', () => {
           writer.toBuffer(writer.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true })),
         ));
         expect(Object.values(decoded as object).some((value) => value instanceof Date), c.name).toBe(true);
-        expect(comparable(MAPPERS[kind].map(decoded, c.options)), c.name).toStrictEqual(c.expected);
+        expect(comparable(MAPPERS[kind].map(decoded, c.options, c.outbound)), c.name).toStrictEqual(c.expected);
       }
     },
   );
@@ -130,7 +130,7 @@ describe('a record encoded with its Avro schema and decoded', () => {
       const wrapped = avro.Type.forSchema(readSchema(kind) as avro.Schema, { wrapUnions: 'always' });
       for (const c of cases.filter((fixture) => fixture.topic === kind)) {
         const encoded = writer.toBuffer(writer.clone(toAvroInput(c.input as Record<string, unknown>), { wrapUnions: true }));
-        expect(comparable(MAPPERS[kind].map(toPlain(wrapped, wrapped.fromBuffer(encoded)), c.options)), c.name).toStrictEqual(c.expected);
+        expect(comparable(MAPPERS[kind].map(toPlain(wrapped, wrapped.fromBuffer(encoded)), c.options, c.outbound)), c.name).toStrictEqual(c.expected);
       }
     },
   );

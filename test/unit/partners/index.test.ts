@@ -13,6 +13,7 @@ describe('the mapper registry', () => {
       'actioniq.audience-membership',
       'actioniq.events',
       'actioniq.user-attributes',
+      'braze.events',
       'extole.events',
       'komo.submissions',
       'quikly.activations',
@@ -51,7 +52,7 @@ describe('partner fixtures', () => {
 
   it.each(cases.map((c) => [`${c.partner}/${c.name}`, c] as const))('%s maps to its expected result', (_name, c) => {
     // A flow's transitions are functions: the fixture holds what JSON keeps of it (name, key, first step's ops).
-    expect(comparable(MAPPERS[c.topic].map(c.input, c.options))).toStrictEqual(c.expected);
+    expect(comparable(MAPPERS[c.topic].map(c.input, c.options, c.outbound))).toStrictEqual(c.expected);
   });
 });
 
@@ -102,7 +103,7 @@ describe('every mapper', () => {
       const secrets = personalValues(input);
       for (const field of Object.keys(input)) {
         for (const garbage of GARBAGE) {
-          const result = MAPPERS[c.topic].map({ ...input, [field]: garbage }, c.options);
+          const result = MAPPERS[c.topic].map({ ...input, [field]: garbage }, c.options, c.outbound);
           expect(isWellFormed(result), `${field} = ${String(garbage)}`).toBe(true);
           if (result.type === 'invalid') {
             for (const secret of secrets) expect(result.detail).not.toContain(secret);
@@ -116,8 +117,8 @@ describe('every mapper', () => {
     'returns the same result for %s each time and leaves the input untouched',
     (_name, c) => {
       const before = JSON.stringify(c.input);
-      const first = comparable(MAPPERS[c.topic].map(c.input, c.options));
-      expect(comparable(MAPPERS[c.topic].map(c.input, c.options))).toEqual(first);
+      const first = comparable(MAPPERS[c.topic].map(c.input, c.options, c.outbound));
+      expect(comparable(MAPPERS[c.topic].map(c.input, c.options, c.outbound))).toEqual(first);
       expect(JSON.stringify(c.input)).toBe(before);
     },
   );

@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MapResult } from '../../../src/core/ops.js';
 import type { PartnerOptions } from '../../../src/partners/options.js';
-import type { InputTopicKind, PartnerName } from '../../../src/partners/index.js';
+import type { InputTopicKind, TopicOwnerName } from '../../../src/partners/index.js';
+import type { OutboundMapOptions } from '../../../src/partners/braze-events/options.js';
 
 /**
  * Fixture layout, per partner folder under test/fixtures/partners/<partner>/:
@@ -10,19 +11,21 @@ import type { InputTopicKind, PartnerName } from '../../../src/partners/index.js
  * - `<topic suffix>.<case>.input.json`: a record value as a producer writes it (topic `<partner>.<topic suffix>`);
  * - `<topic suffix>.<case>.expected.json`: the MapResult;
  * - `<topic suffix>.<case>.options.json` (optional): fields overriding the partner's options for that case.
+ * The `braze` folder (topic braze.events, the outbound direction) holds `outbound` options instead.
  */
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/partners/', import.meta.url));
 
-export const PARTNERS: readonly PartnerName[] = ['actioniq', 'extole', 'komo', 'quikly'];
+export const PARTNERS: readonly TopicOwnerName[] = ['actioniq', 'extole', 'komo', 'quikly', 'braze'];
 
 export interface FixtureCase {
-  readonly partner: PartnerName;
+  readonly partner: TopicOwnerName;
   readonly topic: InputTopicKind;
   /** `<topic suffix>.<case>`, unique within the partner. */
   readonly name: string;
   readonly input: unknown;
   readonly expected: MapResult;
   readonly options: PartnerOptions;
+  readonly outbound: OutboundMapOptions;
 }
 
 function readJson(path: string): unknown {
@@ -38,8 +41,13 @@ export function loadPartnerOptions(): PartnerOptions {
   } as PartnerOptions;
 }
 
+export function loadOutboundOptions(): OutboundMapOptions {
+  return readJson(`${FIXTURES_DIR}braze/options.json`) as OutboundMapOptions;
+}
+
 export function loadFixtureCases(): FixtureCase[] {
   const defaults = loadPartnerOptions();
+  const outbound = loadOutboundOptions();
   return PARTNERS.flatMap((partner) => {
     const dir = `${FIXTURES_DIR}${partner}/`;
     const files = readdirSync(dir);
@@ -56,7 +64,8 @@ export function loadFixtureCases(): FixtureCase[] {
           name,
           input: readJson(`${dir}${file}`),
           expected: readJson(`${dir}${name}.expected.json`) as MapResult,
-          options: { ...defaults, [partner]: { ...defaults[partner], ...override } },
+          options: partner === 'braze' ? defaults : { ...defaults, [partner]: { ...defaults[partner], ...override } },
+          outbound: partner === 'braze' ? { ...outbound, ...override } : outbound,
         };
       });
   });
