@@ -80,6 +80,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     brazeConfigError: new Gauge({ name: 'tributary_braze_config_error', help: '1 while Braze answers 401/403/404 (API key, permissions or endpoint wrong).', registers }),
   };
   m.buildInfo.set({ version: TRIBUTARY_VERSION }, 1);
+  // The receiver's answers exist from the start, so dashboards and alerts see zeros rather than no series.
+  for (const status of ['202', '400', '401', '413', '503']) m.receiverRequests.inc({ status }, 0);
   return {
     ...m,
     /** Where `tributary_schema_registry_problem` reads its value, at every scrape. */
