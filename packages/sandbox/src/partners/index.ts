@@ -9,6 +9,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FaultController } from '../braze/faults.js';
+import { createRandom } from '../braze/random.js';
+import type { FaultControl, FaultSettings, ScriptStep } from '../braze/types.js';
 
 export interface RecordedRequest {
   readonly path: string;
@@ -26,6 +29,8 @@ export interface PartnerReceiverOptions {
   readonly path: string;
   /** Answered to accepted requests (Movable Ink and Quikly answer 200). */
   readonly okStatus?: number;
+  /** Seed of the standing faults' random draws. */
+  readonly seed?: number;
 }
 
 export interface PartnerReceiver {
@@ -39,6 +44,12 @@ export interface PartnerReceiver {
   script(statuses: readonly number[]): void;
   /** Every request gets this status until called with null. */
   down(status: number | null): void;
+  /**
+   * The Braze sandbox's fault injection, for this endpoint: standing settings (error, reset and hang rates,
+   * latency) and scripted steps (status, rate-limit, reset, hang, delay). Also over HTTP: `PUT /_sandbox/faults`,
+   * `POST /_sandbox/faults/script`, `DELETE /_sandbox/faults`.
+   */
+  readonly faults: FaultControl;
   clear(): void;
   close(): Promise<void>;
 }
@@ -59,6 +70,16 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Runs a control change; a refused one answers 400 with the reason. */
+function control(res: ServerResponse, change: () => void): void {
+  try {
+    change();
+    send(res, 200, { message: 'ok' });
+  } catch (err) {
+    send(res, 400, { error: (err as Error).message });
+  }
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -67,6 +88,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 export async function startPartnerReceiver(options: PartnerReceiverOptions): Promise<PartnerReceiver> {
   const requests: RecordedRequest[] = [];
+  const faults = new FaultController(createRandom(options.seed ?? 1));
   const scripted: number[] = [];
   let downStatus: number | null = null;
   let attempts = 0;
@@ -82,6 +104,15 @@ export async function startPartnerReceiver(options: PartnerReceiverOptions): Pro
       }
       return send(res, 200, { requests, attempts });
     }
+    if (path === '/_sandbox/faults' && req.method === 'PUT') return control(res, () => faults.set(JSON.parse(raw.toString('utf8')) as FaultSettings));
+    if (path === '/_sandbox/faults/script' && req.method === 'POST') {
+      return control(res, () => {
+        const body = JSON.parse(raw.toString('utf8')) as { steps?: ScriptStep[] } | ScriptStep[];
+        faults.script(Array.isArray(body) ? body : body.steps ?? []);
+      });
+    }
+    if (path === '/_sandbox/faults' && req.method === 'DELETE') return control(res, () => faults.clear());
+    if (path === '/_sandbox/faults' && req.method === 'GET') return send(res, 200, faults.get());
     if (path === '/_sandbox/faults' && req.method === 'POST') {
       let body: { statuses?: unknown; down?: unknown };
       try {
@@ -95,6 +126,20 @@ export async function startPartnerReceiver(options: PartnerReceiverOptions): Pro
     }
     if (path !== options.path || req.method !== 'POST') return send(res, 404, { message: 'not found' });
     attempts++;
+    const decision = faults.decide(options.path);
+    const action = decision.action;
+    const waitMs = decision.latencyMs + (action?.kind === 'delay' ? action.ms : 0);
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    if (action?.kind === 'reset') return void req.socket.destroy();
+    if (action?.kind === 'hang') {
+      await new Promise((r) => setTimeout(r, action.hangMs).unref());
+      return void req.socket.destroy();
+    }
+    if (action?.kind === 'status') return send(res, action.status, action.body);
+    if (action?.kind === 'rate-limit') {
+      res.setHeader('retry-after', String(action.retryAfterS ?? 1));
+      return send(res, 429, { message: 'rate limited' });
+    }
     const fault = scripted.shift() ?? downStatus;
     if (fault !== null && fault !== undefined) return send(res, fault, { message: 'sandbox fault' });
     if (req.headers.authorization !== options.authorization) return send(res, 401, { message: 'unauthorized' });
@@ -129,6 +174,7 @@ export async function startPartnerReceiver(options: PartnerReceiverOptions): Pro
     get attempts() {
       return attempts;
     },
+    faults,
     script: (statuses) => void scripted.push(...statuses),
     down: (status) => void (downStatus = status),
     clear: () => void (requests.length = 0),
