@@ -92,7 +92,7 @@ function setup(transport: FakeBrazeTransport, overrides: { decoder?: RecordDecod
   return { engine, letters, commits, control };
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {
     if (Date.now() - start > ms) throw new Error('condition not met in time');
