@@ -59,7 +59,7 @@ function setup(transport: FakeBrazeTransport) {
   return { engine, control, lag };
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
   const start = Date.now();
   while (!cond()) {
     if (Date.now() - start > ms) throw new Error('condition not met in time');
