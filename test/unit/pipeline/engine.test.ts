@@ -125,7 +125,9 @@ describe('PipelineEngine', () => {
     const { engine, control } = setup(braze, { lingerMs: 0 });
     await engine.handleBatch(TOPIC, 0, [membership(0, 'a', true)], control);
     await until(() => engine.opsInFlight === 0);
-    await engine.handleBatch(TOPIC, 0, [membership(1, 'slow', true), membership(2, 'b', true), membership(3, 'c', true)], control);
+    await engine.handleBatch(TOPIC, 0, [membership(1, 'slow', true)], control);
+    await until(() => braze.inFlight === 1);
+    await engine.handleBatch(TOPIC, 0, [membership(2, 'b', true), membership(3, 'c', true)], control);
     await until(() => engine.opsInFlight === 1);
     expect(engine.committable()).toEqual([{ topic: TOPIC, partition: 0, offset: '1' }]);
     release();
