@@ -271,7 +271,7 @@ export async function brokerRestarts(restarts: number): Promise<ChaosReport> {
     for (let k = 0; k < restarts; k++) {
       await r.send(slice);
       const before = r.trackRequests();
-      await waitFor(() => r.trackRequests() > before, 'the processor to deliver', 60_000);
+      await waitFor(() => r.trackRequests() > before, 'the processor to deliver', 120_000);
       await r.restartBroker(1500);
     }
     await r.send();

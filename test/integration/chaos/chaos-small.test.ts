@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { brazeFaults, brazeOutage, brokerRestarts, memberChurn, processorKills } from '../../chaos/scenarios.js';
+import { brazeFaults, brazeOutage, processorKills } from '../../chaos/scenarios.js';
 
-/** A smaller run of the chaos scenarios of `npm run test:chaos`, for every `npm test`. */
+/**
+ * A smaller run of the chaos scenarios of `npm run test:chaos`, for every `npm test`: Braze faults, an outage
+ * and processor kills. The broker restarts and member churn run in `npm run test:chaos` only: with many
+ * processes starting on a loaded machine they need more time than a suite run shares.
+ */
 describe('chaos (small)', () => {
   it('loses nothing and ends every user on the newest value while Braze misbehaves', async () => {
     const r = await brazeFaults(1);
@@ -17,16 +21,6 @@ describe('chaos (small)', () => {
 
   it('survives a processor killed with SIGKILL three times', async () => {
     const r = await processorKills(3);
-    expect([r.lost, r.finalStateViolations, r.deadLetters]).toEqual([0, 0, 0]);
-  }, 180_000);
-
-  it('survives the Kafka broker restarted mid-stream', async () => {
-    const r = await brokerRestarts(1);
-    expect([r.lost, r.finalStateViolations, r.deadLetters]).toEqual([0, 0, 0]);
-  }, 180_000);
-
-  it('survives members joining and leaving', async () => {
-    const r = await memberChurn(3, 1500);
     expect([r.lost, r.finalStateViolations, r.deadLetters]).toEqual([0, 0, 0]);
   }, 180_000);
 });
