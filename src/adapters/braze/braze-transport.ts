@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { BrazeHttpResponse, BrazeTransport } from '../../core/ports.js';
 import { TributaryError } from '../../core/errors.js';
+import { poolOptions, readResponse } from '../http/http-response.js';
 
 export interface BrazeTransportOptions {
   /** e.g. https://rest.iad-01.braze.com (no path). */
@@ -21,13 +22,7 @@ export interface ClosableBrazeTransport extends BrazeTransport {
  */
 export function createBrazeTransport(options: BrazeTransportOptions): ClosableBrazeTransport {
   const origin = new URL(options.restEndpoint).origin;
-  const pool = new Pool(origin, {
-    connections: options.connections,
-    keepAliveTimeout: 30_000,
-    headersTimeout: options.requestTimeoutMs,
-    bodyTimeout: options.requestTimeoutMs,
-    connectTimeout: Math.min(options.requestTimeoutMs, 10_000),
-  });
+  const pool = new Pool(origin, poolOptions(options.requestTimeoutMs, options.connections));
   const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json', accept: 'application/json' };
 
   async function call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<BrazeHttpResponse> {
@@ -39,24 +34,7 @@ export function createBrazeTransport(options: BrazeTransportOptions): ClosableBr
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: signal ?? AbortSignal.timeout(options.requestTimeoutMs),
       });
-      const text = await res.body.text();
-      let parsed: unknown = text;
-      if (text.length > 0) {
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = text;
-        }
-      }
-      const h = res.headers;
-      return {
-        status: res.statusCode,
-        headers: (name) => {
-          const v = h[name.toLowerCase()];
-          return Array.isArray(v) ? v[0] : v;
-        },
-        body: parsed,
-      };
+      return await readResponse(res);
     } catch (err) {
       const e = err as { code?: string; name?: string; message?: string };
       throw new TributaryError('braze_network_error', `${method} ${path} failed: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message})` : ''}`, { retryable: true, cause: err });

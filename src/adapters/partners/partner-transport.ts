@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import type { BrazeHttpResponse, PartnerTransport } from '../../core/ports.js';
+import { poolOptions, readResponse } from '../http/http-response.js';
 import { TributaryError } from '../../core/errors.js';
 
 export interface PartnerTransportOptions {
@@ -18,13 +19,7 @@ export interface ClosablePartnerTransport extends PartnerTransport {
  * the path (Movable Ink's holds its key), the headers or the body.
  */
 export function createPartnerTransport(options: PartnerTransportOptions): ClosablePartnerTransport {
-  const agent = new Agent({
-    connections: options.connections,
-    keepAliveTimeout: 30_000,
-    headersTimeout: options.requestTimeoutMs,
-    bodyTimeout: options.requestTimeoutMs,
-    connectTimeout: Math.min(options.requestTimeoutMs, 10_000),
-  });
+  const agent = new Agent(poolOptions(options.requestTimeoutMs, options.connections));
   return {
     post: async (url, headers, body): Promise<BrazeHttpResponse> => {
       let origin = 'the partner';
@@ -37,24 +32,7 @@ export function createPartnerTransport(options: PartnerTransportOptions): Closab
           dispatcher: agent,
           signal: AbortSignal.timeout(options.requestTimeoutMs),
         });
-        const text = await res.body.text();
-        let parsed: unknown = text;
-        if (text.length > 0) {
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = text;
-          }
-        }
-        const h = res.headers;
-        return {
-          status: res.statusCode,
-          headers: (name) => {
-            const v = h[name.toLowerCase()];
-            return Array.isArray(v) ? v[0] : v;
-          },
-          body: parsed,
-        };
+        return await readResponse(res);
       } catch (err) {
         const e = err as { code?: string; name?: string };
         throw new TributaryError('partner_network_error', `POST to ${origin} failed: ${e.code ?? e.name ?? 'error'}`, { retryable: true });
