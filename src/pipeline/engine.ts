@@ -304,6 +304,12 @@ export class PipelineEngine {
     return this.holdUntil.get(key) ?? 0;
   }
 
+  /** Until when a record's partition waits after being taken over (0: it does not); no lookup when none waits. */
+  private heldUntil(record: RawRecord): number {
+    if (this.holdUntil.size === 0) return 0;
+    return this.holdUntil.get(record.topic + '\u0000' + record.partition) ?? 0;
+  }
+
   private dispatch(ticket: RecordTicket, handler: TopicHandler, value: unknown): void {
     let result: MapResult;
     try {
@@ -329,7 +335,10 @@ export class PipelineEngine {
           return;
         }
         ticket.remaining = result.ops.length;
-        for (const op of result.ops) this.sinks.push(op, ticket, undefined, this.holdUntil.get(ticket.record.topic + '\u0000' + ticket.record.partition) ?? 0);
+        {
+          const notBefore = this.heldUntil(ticket.record);
+          for (const op of result.ops) this.sinks.push(op, ticket, undefined, notBefore);
+        }
         return;
       case 'flow': {
         const { flow } = result;
@@ -338,7 +347,8 @@ export class PipelineEngine {
         this.options.observer.recordMapped(ticket.partner, step.ops.length);
         ticket.flow = { name: flow.name, step, answers: [] };
         ticket.remaining = step.ops.length;
-        for (const op of step.ops) this.sinks.push(op, ticket, flow.key, this.holdUntil.get(ticket.record.topic + '\u0000' + ticket.record.partition) ?? 0);
+        const notBefore = this.heldUntil(ticket.record);
+        for (const op of step.ops) this.sinks.push(op, ticket, flow.key, notBefore);
         return;
       }
     }
