@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { defaultConfig, loadConfig, type DeepPartial, type TributaryConfig, type InputTopicKey } from '../config/index.js';
-import { waitForLeaders } from '../adapters/kafka/topic-check.js';
+import { createTopicsServed, waitForLeaders } from '../adapters/kafka/topic-check.js';
 import { requiredTopics, startTributary, type TributaryApp, type AppDeps } from '../app/tributary-app.js';
 import { SAMPLE_KOMO_HUB_CONFIG, type SampleRecord } from '../app/sample-records.js';
 import { encodeAvro, publishSchemas, readTopicSchemas, type PublishedSchema } from '../adapters/schema-registry/schema-publisher.js';
@@ -96,16 +96,11 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
     // also when braze.events is read without Movable Ink configured, so a later configuration finds it.
     const withConfigs = required.filter((t) => t.configs);
     const compacted = config.topics.consume.includes('brazeEvents') && !withConfigs.some((t) => t.name === config.topics.movableInkState) ? [config.topics.movableInkState] : [];
-    // kafkajs's own wait gives up on a real broker's first UNKNOWN_TOPIC_OR_PARTITION; waitForLeaders below retries it.
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: [
-        ...topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })),
-        ...withConfigs.map((t) => ({ topic: t.name, numPartitions: options.partitions ?? 3, configEntries: Object.entries(t.configs!).map(([name, value]) => ({ name, value })) })),
-        ...compacted.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
-      ],
-    });
-    await waitForLeaders(admin, [...topicNames, ...withConfigs.map((t) => t.name), ...compacted]);
+    await createTopicsServed(admin, [
+      ...topicNames.map((topic) => ({ topic, numPartitions: options.partitions ?? 3 })),
+      ...withConfigs.map((t) => ({ topic: t.name, numPartitions: options.partitions ?? 3, configEntries: Object.entries(t.configs!).map(([name, value]) => ({ name, value })) })),
+      ...compacted.map((topic) => ({ topic, numPartitions: options.partitions ?? 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })),
+    ]);
     await admin.disconnect();
 
     // Schemas are registered under the configured topic names (TopicNameStrategy).
@@ -157,7 +152,7 @@ export async function startDemoStack(options: DemoStackOptions = {}): Promise<De
 }
 
 /** Moved beside the start-up topic check; still exported here for the tests and benchmarks that use it. */
-export { waitForLeaders };
+export { createTopicsServed, waitForLeaders };
 
 /** Sums every series of a counter or gauge in the app's registry. */
 export async function metricTotal(app: TributaryApp, name: string, filter?: (labels: Record<string, string | number>) => boolean): Promise<number> {

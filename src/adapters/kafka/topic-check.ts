@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
 import { TributaryError } from '../../core/errors.js';
 
 export interface RequiredTopic {
@@ -115,4 +115,14 @@ export async function waitForLeaders(admin: Pick<Admin, 'fetchTopicMetadata' | '
     if (Date.now() > deadline) throw new Error(`topics ${[...waiting].join(', ')} are not served by a leader after ${timeoutMs} ms${error ? `: ${String(error)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Creates topics and waits until their leaders serve them: without kafkajs's own leader wait, which gives up on
+ * a real broker's first UNKNOWN_TOPIC_OR_PARTITION, and with waitForLeaders, which retries it.
+ */
+export async function createTopicsServed(admin: Pick<Admin, 'createTopics' | 'fetchTopicMetadata' | 'fetchTopicOffsets'>, topics: ITopicConfig[]): Promise<boolean> {
+  const created = await admin.createTopics({ waitForLeaders: false, topics });
+  await waitForLeaders(admin, topics.map((t) => t.topic));
+  return created;
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitForLeaders } from '../../../src/cli/demo-stack.js';
+import { createTopicsServed } from '../../../src/cli/demo-stack.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBrazeSandbox, type BrazeSandbox } from '@tributary/sandbox';
 import { ProcessorHarness } from '../../helpers/processors.js';
@@ -74,8 +74,7 @@ describe('at-least-once delivery', () => {
     const kafka = new Kafka({ clientId: 'alo-producer', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: TOPIC, numPartitions: 3 }, { topic: topics.deadLetter!, numPartitions: 1 }] });
-    await waitForLeaders(admin, [TOPIC, topics.deadLetter!]);
+    await createTopicsServed(admin, [{ topic: TOPIC, numPartitions: 3 }, { topic: topics.deadLetter!, numPartitions: 1 }]);
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();

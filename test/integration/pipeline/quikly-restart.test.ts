@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitForLeaders } from '../../../src/cli/demo-stack.js';
+import { createTopicsServed } from '../../../src/cli/demo-stack.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBrazeSandbox, type BrazeSandbox } from '@tributary/sandbox';
 import { ProcessorHarness } from '../../helpers/processors.js';
@@ -66,8 +66,7 @@ describe('Quikly\'s subscription wait', () => {
     const kafka = new Kafka({ clientId: 'quikly-producer', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: false, topics: owned.map((topic) => ({ topic, numPartitions: 2 })) });
-    await waitForLeaders(admin, owned);
+    await createTopicsServed(admin, owned.map((topic) => ({ topic, numPartitions: 2 })));
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();

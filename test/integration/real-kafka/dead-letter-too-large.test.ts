@@ -1,7 +1,7 @@
 // Runs in the real-Kafka leg (npm run test:kafka). It passes against the sandbox broker too, which enforces
 // max.message.bytes as Kafka does: point TRIBUTARY_TEST_KAFKA_BROKERS at `tributary sandbox kafka --port 0`.
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitForLeaders } from '../../../src/cli/demo-stack.js';
+import { createTopicsServed } from '../../../src/cli/demo-stack.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { metricTotal, type DemoStack } from '../../../src/cli/demo-stack.js';
 import type { SampleRecord } from '../../../src/app/sample-records.js';
@@ -31,8 +31,7 @@ describe('a dead letter larger than the dead-letter topic accepts (real Kafka)',
     const admin = new Kafka({ clientId: 'too-large-setup', brokers: EXTERNAL_KAFKA, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: topics.deadLetter!, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '65536' }] }] });
-      await waitForLeaders(admin, [topics.deadLetter!]);
+      await createTopicsServed(admin, [{ topic: topics.deadLetter!, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '65536' }] }]);
     } finally {
       await admin.disconnect();
     }

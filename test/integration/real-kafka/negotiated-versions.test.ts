@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type InstrumentationEvent } from 'kafkajs';
-import { waitForLeaders } from '../../../src/cli/demo-stack.js';
+import { createTopicsServed } from '../../../src/cli/demo-stack.js';
 import { startKafkaSandbox } from '@tributary/sandbox';
 import { EXTERNAL_KAFKA, SESSION_TIMEOUT_MS, removeExternalResources, trackExternal, waitFor } from '../../helpers/e2e.js';
 
@@ -42,8 +42,7 @@ async function workload(brokers: string[]): Promise<VersionMap> {
   const consumer = kafka.consumer({ groupId, sessionTimeout: SESSION_TIMEOUT_MS, rebalanceTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 200, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   consumer.on(consumer.events.REQUEST, record);
   try {
-    expect(await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 2 }] })).toBe(true);
-    await waitForLeaders(admin, [topic]);
+    expect(await createTopicsServed(admin, [{ topic, numPartitions: 2 }])).toBe(true);
     expect(await admin.listTopics()).toContain(topic);
     await producer.connect();
     await producer.send({ topic, messages: [{ key: 'k1', value: 'plain', headers: { h: 'v' } }] });
