@@ -151,6 +151,7 @@ export function readRanges(kafka: Kafka, config: TributaryConfig, ranges: readon
     heartbeatInterval: config.kafka.heartbeatIntervalMs,
     maxWaitTimeInMs: config.kafka.maxWaitTimeMs,
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+    maxBytes: config.kafka.maxBytesPerFetch,
     allowAutoTopicCreation: false,
   });
   // Every partition not (or no longer) wanted is paused; the wanted ones start where the range does.
@@ -409,7 +410,7 @@ async function openSession(config: TributaryConfig, options: SessionOptions): Pr
   const counts: SessionCounts = { read: 0, delivered: 0, skipped: 0, deadLettered: 0, codes: {}, eventsSkipped: 0, requests: 0 };
   const observer: PipelineObserver = {
     ...NOOP_OBSERVER,
-    recordReceived: () => void counts.read++,
+    recordsReceived: (_partner, _topic, count) => void (counts.read += count),
     recordDelivered: () => void counts.delivered++,
     recordSkipped: () => void counts.skipped++,
     recordDeadLettered: (_partner, code) => {

@@ -320,6 +320,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
     heartbeatIntervalMs: config.kafka.heartbeatIntervalMs,
     maxWaitTimeMs: config.kafka.maxWaitTimeMs,
     maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+    maxBytesPerFetch: config.kafka.maxBytesPerFetch,
   });
   sourceRef = source;
   const partnerTransport = createPartnerTransport({ requestTimeoutMs: config.outbound.requestTimeoutMs, connections: Math.max(config.outbound.movableInk.maxConcurrentRequests, config.outbound.quiklyWebhook.maxConcurrentRequests) });

@@ -96,6 +96,7 @@ const kafka = object('Kafka connection and consumer group settings (passed to ka
   heartbeatIntervalMs: integer('Interval between consumer heartbeats; must be less than sessionTimeoutMs.', defaults.kafka.heartbeatIntervalMs, { minimum: 1 }),
   maxWaitTimeMs: integer('Longest time a fetch waits on the broker for data.', defaults.kafka.maxWaitTimeMs, { minimum: 0 }),
   maxBytesPerPartition: integer('Most bytes fetched per partition per request.', defaults.kafka.maxBytesPerPartition, { minimum: 1 }),
+  maxBytesPerFetch: integer('Most bytes of one fetch response, all partitions together (the consumer\'s fetch.max.bytes). A fetched response is decoded in one go, so this bounds both that pause and the memory of records fetched but not yet taken in. Kafka still returns a first batch larger than this.', defaults.kafka.maxBytesPerFetch, { minimum: 1 }),
   connectionTimeoutMs: integer('Timeout for opening a connection to a broker.', defaults.kafka.connectionTimeoutMs, { minimum: 1 }),
   requestTimeoutMs: integer('Timeout for one request to a broker.', defaults.kafka.requestTimeoutMs, { minimum: 1 }),
   ssl: {
@@ -166,7 +167,7 @@ const braze = object('Braze REST API: where to send, with which key, and how har
   maxObjectsPerRequest: integer('Most objects per /users/track request (Braze allows 75).', defaults.braze.maxObjectsPerRequest, { minimum: 1, maximum: 75 }),
   maxBatchBytes: integer('Most bytes of JSON body per request.', defaults.braze.maxBatchBytes, { minimum: 1024 }),
   lingerMs: integer('How long a partly filled batch waits for more ops before it is sent.', defaults.braze.lingerMs, { minimum: 0 }),
-  maxConcurrentRequests: integer('Most Braze requests in flight at once from this instance.', defaults.braze.maxConcurrentRequests, { minimum: 1 }),
+  maxConcurrentRequests: integer('Most Braze requests in flight at once from this instance, per endpoint group. Below it the number adapts: as many as the rate budget can use at the observed latency (rate x latency, with a margin), at least 8; halved after a failed request (5xx, 429, network) and grown back by one per answer. Lower it to cap connections.', defaults.braze.maxConcurrentRequests, { minimum: 1 }),
   requestTimeoutMs: integer('Timeout for one Braze request, after which it is retried.', defaults.braze.requestTimeoutMs, { minimum: 1 }),
   retry: object('Retries of Braze requests that met infrastructure trouble (5xx, 429, timeouts, network errors): exponential backoff with full jitter, for as long as it takes by default, so an outage waits instead of dead-lettering.', {
     maxAttempts: { description: 'Attempts per op, the first included, after which it is dead-lettered (braze_retries_exhausted). null: no limit.', type: ['integer', 'null'], minimum: 1, default: defaults.braze.retry.maxAttempts },

@@ -37,6 +37,7 @@ export interface KafkaConfig {
   readonly heartbeatIntervalMs: number;
   readonly maxWaitTimeMs: number;
   readonly maxBytesPerPartition: number;
+  readonly maxBytesPerFetch: number;
   readonly connectionTimeoutMs: number;
   readonly requestTimeoutMs: number;
   /** Passed through to kafkajs: `true` uses the system CAs. */

@@ -26,6 +26,10 @@ export interface SinkSetup {
   readonly policy: SinkPolicy<any>;
   /** The rate budget of the sink's Braze endpoint group, for the whole workspace. */
   readonly rate: { readonly limit: number; readonly windowMs: number };
+  /**
+   * Most requests in flight at once. Below it the runner adapts: as many as the rate budget can use at the
+   * observed latency (Little's law), halved after a failed request and grown back by one per answer.
+   */
   readonly maxConcurrentRequests: number;
   /** Infrastructure the data does not depend on (Kafka): retried for as long as it takes, never dead-lettered. */
   readonly retryForever?: boolean;
@@ -106,9 +110,46 @@ class SinkState<T> {
   failures = 0;
   failingSinceMs: number | null = null;
   unavailable = false;
+  /** Smoothed latency of answered requests (ms), or null before the first answer. */
+  latencyMs: number | null = null;
+  /** The failure-driven part of the limit: halved by a failed request, grown back by one per answer. */
+  window: number;
+  private share: number;
 
   constructor(readonly setup: SinkSetup, share: number) {
     this.budget = new RateBudget({ limit: setup.rate.limit, windowMs: setup.rate.windowMs, share });
+    this.share = share;
+    this.window = setup.maxConcurrentRequests;
+  }
+
+  setShare(share: number): void {
+    this.share = share;
+    this.budget.setShare(share);
+  }
+
+  /**
+   * Requests this sink may have in flight now: enough to spend its rate budget at the observed latency, with
+   * a margin (Little's law: in flight = rate x latency), never more than the failure window or the ceiling.
+   */
+  get concurrency(): number {
+    const ceiling = this.setup.maxConcurrentRequests;
+    // Local sinks (Kafka hand-offs, waits) have no rate budget: their ceiling is their limit.
+    if (this.setup.rate.limit >= Number.MAX_SAFE_INTEGER) return Math.min(ceiling, this.window);
+    const floor = Math.min(ceiling, MIN_ADAPTIVE_CONCURRENCY);
+    const perMs = (this.setup.rate.limit * this.share) / this.setup.rate.windowMs;
+    const needed = this.latencyMs === null ? floor : Math.ceil(perMs * this.latencyMs * CONCURRENCY_MARGIN) + 1;
+    return Math.max(1, Math.min(ceiling, this.window, Math.max(floor, needed)));
+  }
+
+  /** An answer came back after `ms`: the latency estimate moves toward it and the failure window regrows. */
+  answered(ms: number): void {
+    this.latencyMs = this.latencyMs === null ? ms : this.latencyMs + LATENCY_SMOOTHING * (ms - this.latencyMs);
+    if (this.window < this.setup.maxConcurrentRequests) this.window++;
+  }
+
+  /** A request failed (5xx, 429, network): fewer requests go out until answers come back. */
+  failed(): void {
+    this.window = Math.max(1, Math.floor(Math.min(this.window, this.requestsInFlight + 1) / 2));
   }
 
   get policy(): SinkPolicy<Op> {
@@ -119,6 +160,13 @@ class SinkState<T> {
     return this.setup.policy.endpoint;
   }
 }
+
+/** Requests a sink may keep in flight before any latency was observed, and at the least (capped by its ceiling). */
+const MIN_ADAPTIVE_CONCURRENCY = 8;
+/** Head room over Little's law, so latency jitter does not leave budget unused. */
+const CONCURRENCY_MARGIN = 1.25;
+/** Weight of the newest latency in the smoothed estimate. */
+const LATENCY_SMOOTHING = 0.2;
 
 /** After this many consecutive failed requests (5xx, network errors) a sink counts as unavailable. */
 const UNAVAILABLE_AFTER_FAILURES = 3;
@@ -178,7 +226,7 @@ export class SinkRunner<T> {
   }
 
   setRateShare(share: number): void {
-    for (const s of this.sinks) s.budget.setShare(share);
+    for (const s of this.sinks) s.setShare(share);
   }
 
   /**
@@ -312,7 +360,7 @@ export class SinkRunner<T> {
     const { clock } = this.options;
     const lane = s.endpoint;
     const policy = s.policy;
-    while (s.requestsInFlight < s.setup.maxConcurrentRequests && (s.problem === null || s.probeAllowed)) {
+    while (s.requestsInFlight < s.concurrency && (s.problem === null || s.probeAllowed)) {
       const now = clock.now();
       if (!s.open) {
         if (!this.scheduler.hasReady(now, lane)) return null;
@@ -402,7 +450,7 @@ export class SinkRunner<T> {
         });
       return;
     }
-    const sent = req.method === 'HTTP' ? this.sendToPartner(req) : req.method === 'POST' ? transport.post(req.path, req.body) : transport.get(req.path, req.query);
+    const sent = req.method === 'HTTP' ? this.sendToPartner(req) : req.method === 'POST' ? transport.post(req.path, req.body, undefined, req.json) : transport.get(req.path, req.query);
     sent
       .then(
         (res): Verdict<Item<T>> | { kind: 'network' } => {
@@ -410,11 +458,14 @@ export class SinkRunner<T> {
           const info = parseRateLimitHeaders(res.headers, now);
           s.budget.observe(info, now);
           if (res.status === 429) s.budget.on429(info, now);
+          if (res.status === 429 || res.status >= 500) s.failed();
+          else s.answered(now - startedAt);
           observer.brazeRequest(s.endpoint, String(res.status), now - startedAt, job.objects, job.flushReason);
           return job.read(res);
         },
         () => {
           // Network errors and timeouts: the request may have reached Braze, but dropping it would lose data.
+          s.failed();
           observer.brazeRequest(s.endpoint, 'network_error', clock.now() - startedAt, job.objects, job.flushReason);
           return { kind: 'network' as const };
         },

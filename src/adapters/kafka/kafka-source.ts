@@ -11,6 +11,8 @@ export interface KafkaSourceOptions {
   readonly heartbeatIntervalMs: number;
   readonly maxWaitTimeMs: number;
   readonly maxBytesPerPartition: number;
+  /** Most bytes of one fetch response (all partitions): each is decoded in one go. */
+  readonly maxBytesPerFetch: number;
 }
 
 export interface SourceBatchControl {
@@ -33,6 +35,9 @@ export interface SourceHandlers {
  * A kafkajs consumer-group member with manual commits: records are resolved (fetching moves on) as soon as
  * the pipeline has taken them in, and committed only through `commit` (after delivery).
  */
+/** Shared by records without headers (never written to). */
+const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
+
 /** Partitions whose batches are taken in at the same time (kafkajs's partitionsConsumedConcurrently). */
 const PARTITIONS_IN_PARALLEL = 32;
 
@@ -70,6 +75,7 @@ export class KafkaSource {
       heartbeatInterval: o.heartbeatIntervalMs,
       maxWaitTimeInMs: o.maxWaitTimeMs,
       maxBytesPerPartition: o.maxBytesPerPartition,
+      maxBytes: o.maxBytesPerFetch,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
@@ -108,7 +114,7 @@ export class KafkaSource {
           offset: m.offset,
           key: m.key ?? null,
           value: m.value ?? null,
-          headers: (m.headers ?? {}) as Record<string, Buffer | string | undefined>,
+          headers: (m.headers ?? NO_HEADERS) as Record<string, Buffer | string | undefined>,
           timestampMs: Number(m.timestamp),
         }));
         await handlers.onBatch(batch.topic, batch.partition, records, {
