@@ -3,17 +3,23 @@ import type { PipelineObserver } from '../core/ports.js';
 
 /** Feeds what the pipeline observes into the Prometheus metrics. */
 export function metricsObserver(m: Metrics): PipelineObserver {
+  // The freshness gauge moves once per millisecond at most: a request's answer delivers dozens of records at once.
+  const lastDeliveredAt = new Map<string, number>();
   return {
-    recordReceived: (partner, topic) => m.recordsReceived.inc({ partner, topic }),
-    recordMapped: (partner, opCount) => {
-      m.recordsMapped.inc({ partner });
-      m.opsCreated.inc({ partner }, opCount);
+    recordsReceived: (partner, topic, count) => m.recordsReceived.inc({ partner, topic }, count),
+    recordsMapped: (partner, records, ops) => {
+      m.recordsMapped.inc({ partner }, records);
+      m.opsCreated.inc({ partner }, ops);
     },
     recordSkipped: (partner, reason) => m.recordsSkipped.inc({ partner, reason }),
     recordDeadLettered: (partner, code) => m.recordsDeadLettered.inc({ partner, code }),
     recordDelivered: (partner, endToEndMs) => {
       m.recordsDelivered.inc({ partner });
-      m.lastDelivered.setToCurrentTime({ partner });
+      const now = Date.now();
+      if (lastDeliveredAt.get(partner) !== now) {
+        lastDeliveredAt.set(partner, now);
+        m.lastDelivered.set({ partner }, now / 1000);
+      }
       if (endToEndMs >= 0) m.endToEnd.observe({ partner }, endToEndMs / 1000);
     },
     brazeRequest: (endpoint, status, durationMs, objects, flushReason) => {

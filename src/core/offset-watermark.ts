@@ -4,18 +4,18 @@ import { TributaryError } from './errors.js';
  * Tracks one partition's read offsets and says how far it may be committed (invariant 1: a commit
  * never passes a record that is not yet delivered or dead-lettered).
  *
- * Offsets are kept as bigint: kafkajs hands them out as strings and int64 can exceed 2^53.
+ * kafkajs hands offsets out as strings; they are kept as numbers, or bigints past 2^53 (int64 can exceed it).
  * Pending offsets sit in a FIFO in read order; done() only removes an offset from the pending set,
  * and committable() drops finished offsets off the head lazily, so both are amortised O(1).
  */
 export class OffsetWatermark {
   /** Offsets in read order; entries before `head` are finished and dropped. */
-  private order: bigint[] = [];
+  private order: Offset[] = [];
   private head = 0;
   /** Offsets tracked and not done yet. */
-  private readonly open = new Set<bigint>();
-  private lastTracked: bigint | null = null;
-  private lastCommitted: bigint | null = null;
+  private readonly open = new Set<Offset>();
+  private lastTracked: Offset | null = null;
+  private lastCommitted: Offset | null = null;
 
   /**
    * Record that `offset` was read. Offsets strictly increase per partition, gaps allowed. An offset not above
@@ -60,7 +60,7 @@ export class OffsetWatermark {
     return this.lastCommitted === null ? null : this.lastCommitted.toString();
   }
 
-  private nextToRead(): bigint | null {
+  private nextToRead(): Offset | null {
     if (this.lastTracked === null) return null;
     while (this.head < this.order.length && !this.open.has(this.order[this.head])) this.head++;
     // Drop the finished prefix once it dominates the array, so memory follows the pending window, not history.
@@ -68,11 +68,29 @@ export class OffsetWatermark {
       this.order = this.order.slice(this.head);
       this.head = 0;
     }
-    return this.head < this.order.length ? this.order[this.head] : this.lastTracked + 1n;
+    return this.head < this.order.length ? this.order[this.head]! : nextOffset(this.lastTracked);
   }
 }
 
-function parseOffset(offset: string): bigint {
-  if (!/^\d+$/.test(offset)) throw new TributaryError('invalid_offset', `not a Kafka offset: ${JSON.stringify(offset)}`);
-  return BigInt(offset);
+/**
+ * An offset as a number while it is exact (below 2^53: always, in practice), else as a bigint. One value always
+ * gets the same representation, so Set membership holds, and numbers and bigints compare correctly.
+ */
+function parseOffset(offset: string): Offset {
+  const n = offset.length;
+  if (n === 0) throw new TributaryError('invalid_offset', `not a Kafka offset: ${JSON.stringify(offset)}`);
+  for (let i = 0; i < n; i++) {
+    const c = offset.charCodeAt(i);
+    if (c < 48 || c > 57) throw new TributaryError('invalid_offset', `not a Kafka offset: ${JSON.stringify(offset)}`);
+  }
+  if (n < 16) return Number(offset);
+  const big = BigInt(offset);
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+type Offset = number | bigint;
+
+function nextOffset(o: Offset): Offset {
+  if (typeof o === 'bigint') return o + 1n;
+  return o < Number.MAX_SAFE_INTEGER ? o + 1 : BigInt(o) + 1n;
 }

@@ -16,7 +16,8 @@ export interface BrazeHttpResponse {
  * (the caller classifies it); rejects only on network errors and timeouts, with errors that never carry the key.
  */
 export interface BrazeTransport {
-  post(path: string, body: unknown, signal?: AbortSignal): Promise<BrazeHttpResponse>;
+  /** `json`, when given, is `body` already serialized (JSON.stringify(body)); the transport sends it as is. */
+  post(path: string, body: unknown, signal?: AbortSignal, json?: string): Promise<BrazeHttpResponse>;
   /** `query` values that are lists repeat the parameter (`phone=a&phone=b`). */
   get(path: string, query: Readonly<Record<string, string | readonly string[]>>): Promise<BrazeHttpResponse>;
 }
@@ -91,8 +92,10 @@ export interface OffsetCommitter {
 
 /** Every measurement the pipeline reports. Implemented with prom-client in src/observability; a no-op in tests. */
 export interface PipelineObserver {
-  recordReceived(partner: string, topic: string): void;
-  recordMapped(partner: string, opCount: number): void;
+  /** Records of one fetched batch taken in (counted per batch, not per record). */
+  recordsReceived(partner: string, topic: string, count: number): void;
+  /** Records mapped to ops, and how many ops they made, per batch. */
+  recordsMapped(partner: string, records: number, ops: number): void;
   recordSkipped(partner: string, reason: string): void;
   recordDeadLettered(partner: string, code: string): void;
   recordDelivered(partner: string, endToEndMs: number): void;
@@ -114,8 +117,8 @@ export interface PipelineObserver {
 }
 
 export const NOOP_OBSERVER: PipelineObserver = {
-  recordReceived() {},
-  recordMapped() {},
+  recordsReceived() {},
+  recordsMapped() {},
   recordSkipped() {},
   recordDeadLettered() {},
   recordDelivered() {},

@@ -14,7 +14,8 @@ export type FlushReason = 'count' | 'bytes' | 'linger' | 'drain' | 'split';
 
 /** One HTTP request as a sink builds it. */
 export type SinkRequest =
-  | { readonly method: 'POST'; readonly path: string; readonly body: unknown }
+  /** `json`, when set, is JSON.stringify(body), built along with the batch so the body is serialized once. */
+  | { readonly method: 'POST'; readonly path: string; readonly body: unknown; readonly json?: string }
   | { readonly method: 'GET'; readonly path: string; readonly query: Readonly<Record<string, string | readonly string[]>> }
   /**
    * A call to a partner's API (not Braze's), through the {@link PartnerTransport} port: an absolute URL and the

@@ -48,6 +48,8 @@ const NEAR_BYTE_CAP = 0.95;
 
 interface Slot<R> {
   object: object;
+  /** JSON.stringify(object): measured once, and the body is joined from these. */
+  json: string;
   bytes: number;
   readonly refs: R[];
 }
@@ -110,11 +112,13 @@ export class TrackBatch<R> {
       if (!canMerge(slot, op.attributes, op.updateExistingOnly)) return 'reject-key';
       const attributes = { ...slot.attributes, ...op.attributes };
       const object = composeAttributes(slot.user, attributes, slot.updateExistingOnly);
-      const bytes = jsonBytes(object);
+      const json = JSON.stringify(object);
+      const bytes = utf8Bytes(json);
       const total = this.totalBytes - slot.bytes + bytes;
       if (total > this.policy.maxBytes) return this.refuse('bytes');
       slot.attributes = attributes;
       slot.object = object;
+      slot.json = json;
       this.objectBytes.attributes += bytes - slot.bytes;
       slot.bytes = bytes;
       slot.refs.push(ref);
@@ -125,21 +129,24 @@ export class TrackBatch<R> {
 
     if (!this.hasRoomFor(array)) return this.refuse('count');
     const object = toBrazeObject(op);
-    const bytes = jsonBytes(object);
+    const json = JSON.stringify(object);
+    const bytes = utf8Bytes(json);
     const total = this.bytesWithObject(array, bytes);
     if (total > this.policy.maxBytes && !this.isEmpty()) return this.refuse('bytes');
 
     if (op.kind === 'track.attributes') {
+      // Ops are immutable: a merge builds a new attributes object, so the op's own is kept, not copied.
       this.attributes.push({
         object,
+        json,
         bytes,
         refs: [ref],
         user: op.user,
-        attributes: { ...op.attributes },
+        attributes: op.attributes,
         updateExistingOnly: op.updateExistingOnly,
       });
     } else {
-      this.slotsOf(array).push({ object, bytes, refs: [ref] });
+      this.slotsOf(array).push({ object, json, bytes, refs: [ref] });
     }
     this.objectBytes[array] += bytes;
     this.totalBytes = total;
@@ -181,13 +188,24 @@ export class TrackBatch<R> {
   }
 
   /** The request body plus, per array index, the refs of the ops in that object (several when merged), in offer order. */
-  build(): { body: TrackRequestBody; refs: { attributes: R[][]; events: R[][]; purchases: R[][] } } {
+  build(): { body: TrackRequestBody; json: string; refs: { attributes: R[][]; events: R[][]; purchases: R[][] } } {
     const body: TrackRequestBody = {};
-    if (this.attributes.length > 0) body.attributes = this.attributes.map((s) => s.object);
-    if (this.events.length > 0) body.events = this.events.map((s) => s.object);
-    if (this.purchases.length > 0) body.purchases = this.purchases.map((s) => s.object);
+    const parts: string[] = [];
+    if (this.attributes.length > 0) {
+      body.attributes = this.attributes.map((s) => s.object);
+      parts.push(`"attributes":[${this.attributes.map((s) => s.json).join(',')}]`);
+    }
+    if (this.events.length > 0) {
+      body.events = this.events.map((s) => s.object);
+      parts.push(`"events":[${this.events.map((s) => s.json).join(',')}]`);
+    }
+    if (this.purchases.length > 0) {
+      body.purchases = this.purchases.map((s) => s.object);
+      parts.push(`"purchases":[${this.purchases.map((s) => s.json).join(',')}]`);
+    }
     return {
       body,
+      json: `{${parts.join(',')}}`,
       refs: {
         attributes: this.attributes.map((s) => [...s.refs]),
         events: this.events.map((s) => [...s.refs]),
@@ -290,8 +308,17 @@ function canMerge(slot: AttributeSlot<unknown>, attributes: JsonObject, updateEx
   return true;
 }
 
+/** The user's identifier fields first, then the attributes; an attribute named like an identifier field never wins. */
 function composeAttributes(user: BrazeUserRef, attributes: JsonObject, updateExistingOnly: boolean | undefined): object {
-  return withUpdateExistingOnly({ ...user, ...attributes, ...user }, updateExistingOnly);
+  const object: Record<string, unknown> = { ...user };
+  for (const name in attributes) {
+    if (!hasOwn(attributes, name) || hasOwn(user, name)) continue;
+    // Defined, not assigned: an attribute named __proto__ stays data, as it does in a spread.
+    if (name === '__proto__') Object.defineProperty(object, name, { value: attributes[name], enumerable: true, writable: true, configurable: true });
+    else object[name] = attributes[name];
+  }
+  if (updateExistingOnly !== undefined) object._update_existing_only = updateExistingOnly;
+  return object;
 }
 
 function withUpdateExistingOnly<O extends object>(object: O, updateExistingOnly: boolean | undefined): O {
@@ -302,6 +329,6 @@ function hasOwn(object: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(object, key);
 }
 
-function jsonBytes(object: object): number {
-  return Buffer.byteLength(JSON.stringify(object), 'utf8');
+function utf8Bytes(json: string): number {
+  return Buffer.byteLength(json, 'utf8');
 }

@@ -110,8 +110,8 @@ interface RecordTicket {
   flow: FlowRun | null;
   /** Set while a flow's `otherwise` step runs: the record is dead-lettered with this once it ends. */
   failedWith: { code: string; detail: string; brazeErrorType?: string } | null;
-  /** Kinds of the ops that were delivered, in order, and how many ops there were: for a partial dead letter. */
-  delivered: string[];
+  /** Kinds of the ops that were delivered, in order (null: none yet), and how many ops there were: for a partial dead letter. */
+  delivered: string[] | null;
   opsTotal: number;
 }
 
@@ -122,6 +122,14 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** False once the batch is stale (rebalance) or the consumer is stopping. */
   isActive(): boolean;
+}
+
+/** Records taken in from one fetched batch before the handler lets other work (answers, timers) run. */
+const RECORDS_PER_TURN = 500;
+
+/** Resolves on the next turn of the event loop, after pending I/O callbacks. */
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** At shutdown, how long a dead-letter write already under way may still finish before the final commit. */
@@ -252,26 +260,79 @@ export class PipelineEngine {
     this.takeOver(topic, partition);
     const partner = handler?.partner ?? 'unknown';
     if (highWatermark !== undefined && messages.length > 0) this.reportLag(topic, partition, { logEnd: BigInt(highWatermark), firstFetched: BigInt(messages[0]!.offset) });
-    for (const record of messages) {
-      if (this.stopping || generation !== this.generation || !control.isActive()) return;
-      if (this.sinks.size + this.letters.size >= this.options.maxInFlightOps) {
-        await this.waitForCapacity(control);
-        if (this.stopping || generation !== this.generation || !control.isActive()) return;
+    // Counted per batch, and offsets resolved once per run of records taken in without waiting: the consumer
+    // only needs to know them before the handler waits or returns (nothing else can run in between).
+    const counts = { received: 0, mapped: 0, ops: 0 };
+    let taken: string | null = null;
+    const flush = () => {
+      if (taken !== null) control.resolveOffset(taken);
+      taken = null;
+      if (counts.received > 0) this.options.observer.recordsReceived(partner, topic, counts.received);
+      if (counts.mapped > 0) this.options.observer.recordsMapped(partner, counts.mapped, counts.ops);
+      counts.received = counts.mapped = counts.ops = 0;
+    };
+    // A rebalance or a stop is only noticed across a wait; between waits the state cannot change.
+    const gone = () => this.stopping || generation !== this.generation || !control.isActive();
+    if (gone()) return;
+    let sinceYield = 0;
+    try {
+      for (const record of messages) {
+        if (this.sinks.size + this.letters.size >= this.options.maxInFlightOps) {
+          flush();
+          await this.waitForCapacity(control);
+          if (gone()) return;
+        } else if (++sinceYield >= RECORDS_PER_TURN) {
+          // Let answers and timers in: a long fetched batch must not hold the event loop.
+          sinceYield = 0;
+          flush();
+          await yieldTurn();
+          if (gone()) return;
+        }
+        wm.track(record.offset);
+        counts.received++;
+        const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null, failedWith: null, delivered: null, opsTotal: 0 };
+        if (!handler) {
+          this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
+        } else {
+          let decoded: DecodeResult | null | undefined = this.decodeCached(record);
+          if (decoded === undefined) {
+            flush();
+            decoded = await this.decodeWithRetry(record, control);
+            // Stopping, or a new generation began while decoding: the record is fetched again later.
+            if (decoded === null || gone()) return;
+          }
+          if (!decoded.ok) this.deadLetter(ticket, decoded.code, decoded.detail);
+          else {
+            const ops = this.dispatch(ticket, handler, decoded.value);
+            if (ops >= 0) {
+              counts.mapped++;
+              counts.ops += ops;
+            }
+          }
+        }
+        taken = record.offset;
       }
-      wm.track(record.offset);
-      this.options.observer.recordReceived(partner, topic);
-      const ticket: RecordTicket = { record, partner, generation, remaining: 0, failure: null, flow: null, failedWith: null, delivered: [], opsTotal: 0 };
-      if (!handler) {
-        this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
-      } else {
-        const decoded = await this.decodeWithRetry(record, control);
-        // Stopping, or a new generation began while decoding: the record is fetched again later.
-        if (decoded === null || this.stopping || generation !== this.generation || !control.isActive()) return;
-        if (!decoded.ok) this.deadLetter(ticket, decoded.code, decoded.detail);
-        else this.dispatch(ticket, handler, decoded.value);
-      }
-      control.resolveOffset(record.offset);
+    } finally {
+      flush();
     }
+  }
+
+  /** The decoded record when the decoder answers at once (its schema is cached), else undefined (must be awaited). */
+  private decodeCached(record: RawRecord): DecodeResult | undefined {
+    let result: DecodeResult | Promise<DecodeResult>;
+    try {
+      result = this.options.decoder.decode(record);
+    } catch {
+      return undefined;
+    }
+    if (typeof (result as Promise<DecodeResult>).then === 'function') {
+      // Awaited again by decodeWithRetry, which also handles its failure; this one must not go unhandled.
+      (result as Promise<DecodeResult>).catch(() => undefined);
+      return undefined;
+    }
+    const problem = record.topic + '\u0000' + record.partition;
+    if (this.decodeProblems.size > 0) this.decodeProblems.delete(problem);
+    return result as DecodeResult;
   }
 
   /**
@@ -310,46 +371,45 @@ export class PipelineEngine {
     return this.holdUntil.get(record.topic + '\u0000' + record.partition) ?? 0;
   }
 
-  private dispatch(ticket: RecordTicket, handler: TopicHandler, value: unknown): void {
+  /** Maps the record and queues its ops or flow. Returns how many ops it mapped to (counted as mapped), or -1. */
+  private dispatch(ticket: RecordTicket, handler: TopicHandler, value: unknown): number {
     let result: MapResult;
     try {
       result = handler.map(value);
     } catch (err) {
       // Mappers are total; reaching this is a bug, but the record must still not stop the pipeline.
       this.deadLetter(ticket, 'mapper_error', `the ${ticket.partner} mapper failed: ${(err as Error).name}`);
-      return;
+      return -1;
     }
     switch (result.type) {
       case 'skip':
         this.options.observer.recordSkipped(ticket.partner, result.reason);
         this.recordDone(ticket);
-        return;
+        return -1;
       case 'invalid':
         this.deadLetter(ticket, result.code, result.detail);
-        return;
-      case 'ops':
-        this.options.observer.recordMapped(ticket.partner, result.ops.length);
-        if (!this.checkKinds(ticket, result.ops)) return;
-        if (result.ops.length === 0) {
+        return -1;
+      case 'ops': {
+        const ops = result.ops;
+        if (!this.checkKinds(ticket, ops)) return ops.length;
+        if (ops.length === 0) {
           this.recordDone(ticket);
-          return;
+          return 0;
         }
-        ticket.remaining = result.ops.length;
-        {
-          const notBefore = this.heldUntil(ticket.record);
-          for (const op of result.ops) this.sinks.push(op, ticket, undefined, notBefore);
-        }
-        return;
+        ticket.remaining = ops.length;
+        const notBefore = this.heldUntil(ticket.record);
+        for (const op of ops) this.sinks.push(op, ticket, undefined, notBefore);
+        return ops.length;
+      }
       case 'flow': {
         const { flow } = result;
         const step = this.settleStep(ticket, flow.name, flow.start);
-        if (step === null) return;
-        this.options.observer.recordMapped(ticket.partner, step.ops.length);
+        if (step === null) return -1;
         ticket.flow = { name: flow.name, step, answers: [] };
         ticket.remaining = step.ops.length;
         const notBefore = this.heldUntil(ticket.record);
         for (const op of step.ops) this.sinks.push(op, ticket, flow.key, notBefore);
-        return;
+        return step.ops.length;
       }
     }
   }
@@ -428,7 +488,7 @@ export class PipelineEngine {
   /** One op finished. Returns the ops that continue the record's flow, if its step is complete. */
   private onOpOutcome(ticket: RecordTicket, op: Op, outcome: OpOutcome): readonly Op[] | void {
     ticket.opsTotal++;
-    if (outcome.delivered) ticket.delivered.push(op.kind);
+    if (outcome.delivered) (ticket.delivered ??= []).push(op.kind);
     if (!outcome.delivered && !ticket.failure) {
       ticket.failure = { code: outcome.code, detail: outcome.detail, ...(outcome.brazeErrorType ? { brazeErrorType: outcome.brazeErrorType } : {}) };
     }
@@ -499,7 +559,8 @@ export class PipelineEngine {
   }
 
   private deadLetter(ticket: RecordTicket, code: string, detail: string, brazeErrorType?: string): void {
-    const delivered = ticket.delivered.length > 0 ? `${ticket.delivered.length} of ${ticket.opsTotal} ops delivered: ${ticket.delivered.join(', ')}` : null;
+    const done = ticket.delivered;
+    const delivered = done !== null && done.length > 0 ? `${done.length} of ${ticket.opsTotal} ops delivered: ${done.join(', ')}` : null;
     const letter: DeadLetter = {
       record: ticket.record,
       code,

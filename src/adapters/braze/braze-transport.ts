@@ -25,14 +25,15 @@ export function createBrazeTransport(options: BrazeTransportOptions): ClosableBr
   const pool = new Pool(origin, poolOptions(options.requestTimeoutMs, options.connections));
   const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json', accept: 'application/json' };
 
-  async function call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<BrazeHttpResponse> {
+  async function call(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal, json?: string): Promise<BrazeHttpResponse> {
     try {
       const res = await pool.request({
         method,
         path,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: signal ?? AbortSignal.timeout(options.requestTimeoutMs),
+        ...(body === undefined ? {} : { body: json ?? JSON.stringify(body) }),
+        // The pool's headers and body timeouts bound every request; a caller's signal can end one sooner.
+        ...(signal ? { signal } : {}),
       });
       return await readResponse(res);
     } catch (err) {
@@ -42,7 +43,7 @@ export function createBrazeTransport(options: BrazeTransportOptions): ClosableBr
   }
 
   return {
-    post: (path, body, signal) => call('POST', path, body, signal),
+    post: (path, body, signal, json) => call('POST', path, body, signal, json),
     get: (path, query) => {
       const qs = new URLSearchParams();
       for (const [k, v] of Object.entries(query)) for (const item of typeof v === 'string' ? [v] : v) qs.append(k, item);

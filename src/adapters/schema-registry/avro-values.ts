@@ -10,39 +10,79 @@ type AnyType = avro.Type & { typeName?: string; branchName?: string };
  * and stays a bigint otherwise so the mapper rejects the field instead of reading a rounded value.
  */
 export function toPlain(type: avro.Type, value: unknown): unknown {
+  return plainConverter(type)(value);
+}
+
+type Converter = (value: unknown) => unknown;
+
+/** Converters compiled once per schema type: decoding a record then walks no schema, only its fields. */
+const converters = new WeakMap<avro.Type, Converter>();
+
+/** The converter of `type`, compiled on first use (a recursive type refers to itself through a deferred call). */
+function plainConverter(type: avro.Type): Converter {
+  const cached = converters.get(type);
+  if (cached) return cached;
+  let compiled: Converter | undefined;
+  converters.set(type, (value) => (compiled ?? (compiled = compile(type)))(value));
+  compiled = compile(type);
+  converters.set(type, compiled);
+  return compiled;
+}
+
+/** Scalars: bytes and fixed become base64, a bigint becomes a number when that loses nothing. */
+function leaf(value: unknown): unknown {
+  if (typeof value === 'object') return value !== null && Buffer.isBuffer(value) ? value.toString('base64') : value;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value;
+  return value;
+}
+
+function compile(type: avro.Type): Converter {
   const t = type as AnyType;
-  if (value === null || value === undefined) return value;
   if (t instanceof avro.types.WrappedUnionType) {
-    const keys = Object.keys(value as object);
-    if (keys.length !== 1) return value;
-    const branch = (t as unknown as { types: AnyType[] }).types.find((b) => b.branchName === keys[0]);
-    const inner = (value as Record<string, unknown>)[keys[0]!];
-    return branch ? toPlain(branch, inner) : inner;
+    const branches = new Map((t as unknown as { types: AnyType[] }).types.map((b) => [b.branchName!, b] as const));
+    return (value) => {
+      if (value === null || value === undefined) return value;
+      const keys = Object.keys(value as object);
+      if (keys.length !== 1) return value;
+      const branch = branches.get(keys[0]!);
+      const inner = (value as Record<string, unknown>)[keys[0]!];
+      return branch ? plainConverter(branch)(inner) : inner;
+    };
   }
   if (t instanceof avro.types.UnwrappedUnionType) {
-    const branch = (t as unknown as { types: AnyType[] }).types.find((b) => b.typeName !== 'null' && b.isValid(value));
-    return branch ? toPlain(branch, value) : value;
+    const branches = (t as unknown as { types: AnyType[] }).types.filter((b) => b.typeName !== 'null');
+    return (value) => {
+      if (value === null || value === undefined) return value;
+      const branch = branches.find((b) => b.isValid(value));
+      return branch ? plainConverter(branch)(value) : value;
+    };
   }
   if (t instanceof avro.types.RecordType) {
-    const out: Record<string, unknown> = {};
-    for (const f of (t as unknown as { fields: Array<{ name: string; type: avro.Type }> }).fields) {
-      out[f.name] = toPlain(f.type, (value as Record<string, unknown>)[f.name]);
-    }
-    return out;
+    const fields = (t as unknown as { fields: Array<{ name: string; type: avro.Type }> }).fields
+      .map((f): { name: string; type: avro.Type; convert?: Converter } => ({ name: f.name, type: f.type }));
+    return (value) => {
+      if (value === null || value === undefined) return value;
+      const out: Record<string, unknown> = {};
+      const from = value as Record<string, unknown>;
+      for (const f of fields) out[f.name] = (f.convert ??= plainConverter(f.type))(from[f.name]);
+      return out;
+    };
   }
   if (t instanceof avro.types.MapType) {
     const values = (t as unknown as { valuesType: avro.Type }).valuesType;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as object)) out[k] = toPlain(values, v);
-    return out;
+    return (value) => {
+      if (value === null || value === undefined) return value;
+      const convert = plainConverter(values);
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as object)) out[k] = convert(v);
+      return out;
+    };
   }
   if (t instanceof avro.types.ArrayType) {
     const items = (t as unknown as { itemsType: avro.Type }).itemsType;
-    return (value as unknown[]).map((v) => toPlain(items, v));
+    return (value) => (value === null || value === undefined ? value : (value as unknown[]).map(plainConverter(items)));
   }
-  if (Buffer.isBuffer(value)) return value.toString('base64');
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value;
-  return value;
+  return leaf;
 }
 
 /** The branch names of the primitive types a `props` value or a nullable field can take. */

@@ -21,7 +21,9 @@ export function usersTrackSink(policy: TrackBatchPolicy): SinkPolicy<TrackOp> {
 
 class TrackSinkBatch<R> implements SinkBatch<TrackOp, R> {
   private readonly batch: TrackBatch<R>;
-  private readonly ops = new Map<R, TrackOp>();
+  /** Accepted refs and their ops, in offer order. */
+  private readonly refs: R[] = [];
+  private readonly ops: TrackOp[] = [];
   readonly lingerUntilMs: number;
 
   constructor(policy: TrackBatchPolicy, now: number) {
@@ -39,7 +41,10 @@ class TrackSinkBatch<R> implements SinkBatch<TrackOp, R> {
 
   offer(op: TrackOp, ref: R) {
     const verdict = this.batch.offer(op, ref);
-    if (verdict === 'accept') this.ops.set(ref, op);
+    if (verdict === 'accept') {
+      this.refs.push(ref);
+      this.ops.push(op);
+    }
     return verdict;
   }
 
@@ -52,11 +57,13 @@ class TrackSinkBatch<R> implements SinkBatch<TrackOp, R> {
   }
 
   build(): BuiltRequest<R> {
-    const { body, refs } = this.batch.build();
-    const ops = this.ops;
+    const { body, json, refs } = this.batch.build();
+    const accepted = [...this.refs];
+    const acceptedOps = [...this.ops];
+    const opOf = (ref: R): TrackOp => acceptedOps[accepted.indexOf(ref)]!;
     return {
-      request: { method: 'POST', path: USERS_TRACK_ENDPOINT, body },
-      refs: [...ops.keys()],
+      request: { method: 'POST', path: USERS_TRACK_ENDPOINT, body, json },
+      refs: accepted,
       objects: this.batch.objectCount,
       read(response) {
         const outcome = classifyTrackResponse(response.status, response.body);
@@ -72,7 +79,7 @@ class TrackSinkBatch<R> implements SinkBatch<TrackOp, R> {
               resultOf: (ref) => {
                 const type = failed.get(ref);
                 if (type === undefined) return { kind: 'delivered' };
-                return { kind: 'rejected', code: 'braze_item_error', detail: `Braze rejected the ${describeTrackOp(ops.get(ref)!)}`, brazeErrorType: redactText(type, 120) };
+                return { kind: 'rejected', code: 'braze_item_error', detail: `Braze rejected the ${describeTrackOp(opOf(ref))}`, brazeErrorType: redactText(type, 120) };
               },
             };
           }

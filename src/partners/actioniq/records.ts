@@ -1,7 +1,7 @@
 import type { BrazeUserRef } from '../../core/ops.js';
 import { userFromIds } from '../common/identifiers.js';
 import {
-  readBoolean, readProps, readRecord, readString, readTimestamp, type Props,
+  readBoolean, readProps, readRecord, readString, readTimestamp, readTimestampMs, type Props,
 } from '../common/readers.js';
 
 /** One record of `actioniq.audience-membership` (topics.md). */
@@ -10,15 +10,16 @@ export interface AudienceMembershipRecord {
   readonly splitId: string;
   readonly member: boolean;
   readonly user: BrazeUserRef;
-  /** ISO-8601; when ActionIQ computed the membership. */
-  readonly updatedAt: string;
+  /** Epoch ms; when ActionIQ computed the membership (validated, not sent). */
+  readonly updatedAtMs: number;
 }
 
 /** One record of `actioniq.user-attributes`. */
 export interface UserAttributesRecord {
   readonly user: BrazeUserRef;
   readonly attributes: Props;
-  readonly updatedAt: string;
+  /** Epoch ms (validated, not sent). */
+  readonly updatedAtMs: number;
 }
 
 /** One record of `actioniq.events`. */
@@ -35,7 +36,7 @@ export function readAudienceMembership(value: unknown): AudienceMembershipRecord
     audienceId: readString(record, 'audience_id'),
     splitId: readString(record, 'split_id'),
     member: readBoolean(record, 'member'),
-    updatedAt: readTimestamp(record, 'updated_at'),
+    updatedAtMs: readTimestampMs(record, 'updated_at'),
     user: userFromIds(record),
   };
 }
@@ -44,7 +45,7 @@ export function readUserAttributes(value: unknown): UserAttributesRecord {
   const record = readRecord(value);
   return {
     attributes: readProps(record, 'attributes'),
-    updatedAt: readTimestamp(record, 'updated_at'),
+    updatedAtMs: readTimestampMs(record, 'updated_at'),
     user: userFromIds(record),
   };
 }

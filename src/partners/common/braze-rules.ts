@@ -65,7 +65,8 @@ export function checkStringLength(value: string, field: string): string {
 }
 
 export function checkExternalId(value: string, field: string): string {
-  if (utf8.encode(value).length > BRAZE_LIMITS.maxExternalIdBytes) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short ids need no encoding to be known short enough.
+  if (value.length * 3 > BRAZE_LIMITS.maxExternalIdBytes && utf8.encode(value).length > BRAZE_LIMITS.maxExternalIdBytes) {
     throw new MappingError(CODES.brazeLimit, `field ${field} is longer than ${BRAZE_LIMITS.maxExternalIdBytes} bytes`);
   }
   return value;

@@ -151,6 +151,11 @@ function timestampMs(value: unknown): number | undefined {
 
 /** A required instant, returned as an ISO-8601 string (what Braze's `time` fields take). */
 export function readTimestamp(record: InputRecord, field: string): string {
+  return new Date(readTimestampMs(record, field)).toISOString();
+}
+
+/** A required instant as epoch milliseconds, checked as readTimestamp checks it (for fields only validated). */
+export function readTimestampMs(record: InputRecord, field: string): number {
   const value = fieldOf(record, field);
   if (value === undefined || value === null) throw new MappingError(CODES.missingField, `field ${field} is missing`);
   const ms = timestampMs(value);
@@ -160,7 +165,7 @@ export function readTimestamp(record: InputRecord, field: string): string {
       `field ${field} must be epoch milliseconds or an ISO-8601 instant with a time zone`,
     );
   }
-  return new Date(ms).toISOString();
+  return ms;
 }
 
 /**

@@ -28,7 +28,12 @@ const purchase = (id: string): TrackPurchaseOp => ({
   time: '2024-05-01T10:00:00Z',
 });
 
-const bodyBytes = (b: TrackBatch<unknown>) => Buffer.byteLength(JSON.stringify(b.build().body), 'utf8');
+/** The body's byte length; also checks that the serialized body sent is exactly JSON.stringify(body). */
+const bodyBytes = (b: TrackBatch<unknown>) => {
+  const built = b.build();
+  expect(built.json).toBe(JSON.stringify(built.body));
+  return Buffer.byteLength(built.json, 'utf8');
+};
 
 describe('toBrazeObject', () => {
   it('spreads the identifier, then the attributes', () => {

@@ -36,7 +36,7 @@ describe('metrics', () => {
     const registry = new Registry();
     const m = createMetrics(registry, { defaultMetrics: false });
     const o = metricsObserver(m);
-    o.recordReceived('komo', 'komo.submissions');
+    o.recordsReceived('komo', 'komo.submissions', 1);
     o.recordDeadLettered('komo', 'unknown_hub');
     o.brazeRequest('/users/track', '201', 120, 75, 'count');
     let ready = false;
