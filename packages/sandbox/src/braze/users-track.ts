@@ -7,6 +7,7 @@ import {
 } from './limits.js';
 import type { ProfileRecord } from './profile-store.js';
 import type { JsonObject, JsonValue, TrackArray } from './types.js';
+import { isoAt } from './time.js';
 import { isCurrencyCode, isPlainObject, jsonBytes, normalizePhone, parseEventTime } from './validators.js';
 
 /** §2.12: the fatal text Braze sends for a body without any object. */
@@ -200,7 +201,7 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     if (list === undefined) continue;
     for (let index = 0; index < list.length; index++) {
       const where = `${array}[${index}]`;
-      const scriptedType = scripted.get(`${array}:${index}`);
+      const scriptedType = scripted.size === 0 ? undefined : scripted.get(`${array}:${index}`);
       if (scriptedType !== undefined) {
         errors.push({ type: scriptedType, input_array: array, index });
         continue;
@@ -286,7 +287,7 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
 }
 
 /** §2.7: a future time is replaced by the current time. */
-const clampTime = (timeMs: number, nowMs: number): string => new Date(Math.min(timeMs, nowMs)).toISOString();
+const clampTime = (timeMs: number, nowMs: number): string => isoAt(Math.min(timeMs, nowMs));
 
 function applyEvent(profile: ProfileRecord, event: PreparedEvent, ctx: HandlerContext): number {
   const time = clampTime(event.timeMs, ctx.nowMs);
