@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultError } from './faults.js';
+import { REQUEST_LOG_OFF } from './request-log.js';
 import type { BrazeSandboxState, FaultSettings, JsonValue, ProfileRef, ScriptStep } from './types.js';
 import { isPlainObject, isUuid } from './validators.js';
 
@@ -72,6 +73,7 @@ export async function handleControl(
         return send(res, 200, { count: all.length, profiles: all.slice(0, limit ?? DEFAULT_PROFILE_LIMIT) });
       }
       case 'GET /_sandbox/requests': {
+        if (state.lean) return send(res, 409, { error: REQUEST_LOG_OFF });
         const limit = nonNegativeInt(url.searchParams.get('limit'));
         if (limit === 'bad') return send(res, 400, { error: 'limit must be a non-negative integer' });
         const pathFilter = url.searchParams.get('path');

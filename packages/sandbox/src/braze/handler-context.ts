@@ -19,6 +19,8 @@ export interface HandlerContext {
   readonly doubleOptInEvents: Readonly<Record<string, string>>;
   /** The parsed query of GET endpoints. */
   readonly query: URLSearchParams;
+  /** Keep each event and purchase in the profile's history (off in lean mode; the summaries are always kept). */
+  readonly keepHistory: boolean;
 }
 
 export interface HandlerResult {

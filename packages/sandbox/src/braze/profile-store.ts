@@ -33,7 +33,9 @@ class RareFields {
  * garbage collection. Reading a field always gives the map or list (empty when unused), or null / 0.
  */
 export class ProfileRecord implements BrazeSandboxProfile {
-  readonly braze_id: string;
+  #brazeId: string;
+  /** Set when the braze_id is made on first read (lean mode): the store that makes and indexes it. */
+  #ids: ProfileStore | null;
   external_id: string | null = null;
   data_points = 0;
   created_at: string;
@@ -45,11 +47,23 @@ export class ProfileRecord implements BrazeSandboxProfile {
   #types: Record<string, CustomAttributeType> | undefined = undefined;
   #rare: RareFields | undefined = undefined;
 
-  constructor(brazeId: string, createdAt: string, seq: number) {
-    this.braze_id = brazeId;
+  /** `brazeId` '' with `ids`: the id is made by `ids` when first read. */
+  constructor(brazeId: string, ids: ProfileStore | null, createdAt: string, seq: number) {
+    this.#brazeId = brazeId;
+    this.#ids = ids;
     this.created_at = createdAt;
     this.updated_at = createdAt;
     this.seq = seq;
+  }
+
+  get braze_id(): string {
+    if (this.#brazeId === '' && this.#ids !== null) this.#brazeId = this.#ids.assignBrazeId(this);
+    return this.#brazeId;
+  }
+
+  /** The braze_id if it was made already, else ''. */
+  get assignedBrazeId(): string {
+    return this.#brazeId;
   }
 
   get #more(): RareFields {
@@ -147,6 +161,7 @@ export class ProfileStore {
   /** Every profile in creation order; removed ones leave a hole until the list is compacted. */
   private list: (ProfileRecord | undefined)[] = [];
   private holes = 0;
+  /** Every profile whose braze_id was made (all of them unless braze_ids are made on first read). */
   private readonly byBrazeId = new Map<string, ProfileRecord>();
   private readonly byExternalId = new Map<string, ProfileRecord>();
   private readonly byAlias = new Map<string, ProfileRecord>();
@@ -159,7 +174,12 @@ export class ProfileStore {
   private idSeconds = Number.NaN;
   private idPrefix = '';
 
-  constructor(private readonly random: Random, readonly historySize: number) {}
+  /**
+   * `lazyBrazeIds` (lean mode): a profile's braze_id is made when first read (export, inspection), not when the
+   * profile is made, so tracking new users costs no id and no braze_id index entry. Ids still follow the seed, in
+   * the order they are read.
+   */
+  constructor(private readonly random: Random, readonly historySize: number, private readonly lazyBrazeIds = false) {}
 
   get size(): number {
     return this.list.length - this.holes;
@@ -172,7 +192,15 @@ export class ProfileStore {
   private add(profile: ProfileRecord): void {
     profile.slot = this.list.length;
     this.list.push(profile);
-    this.byBrazeId.set(profile.braze_id, profile);
+    const id = profile.assignedBrazeId;
+    if (id !== '') this.byBrazeId.set(id, profile);
+  }
+
+  /** Makes and indexes the braze_id of a profile created without one. */
+  assignBrazeId(profile: ProfileRecord): string {
+    const id = this.newBrazeId(Date.parse(profile.created_at));
+    this.byBrazeId.set(id, profile);
+    return id;
   }
 
   private newBrazeId(nowMs: number): string {
@@ -190,7 +218,9 @@ export class ProfileStore {
   }
 
   create(nowMs: number): ProfileRecord {
-    const profile = new ProfileRecord(this.newBrazeId(nowMs), isoAt(nowMs), ++this.seq);
+    const profile = this.lazyBrazeIds
+      ? new ProfileRecord('', this, isoAt(nowMs), ++this.seq)
+      : new ProfileRecord(this.newBrazeId(nowMs), null, isoAt(nowMs), ++this.seq);
     this.add(profile);
     return profile;
   }
@@ -321,7 +351,8 @@ export class ProfileStore {
       this.holes += 1;
       if (this.holes > 1024 && this.holes * 2 > this.list.length) this.compact();
     }
-    if (this.byBrazeId.get(profile.braze_id) === profile) this.byBrazeId.delete(profile.braze_id);
+    const brazeId = profile.assignedBrazeId;
+    if (brazeId !== '' && this.byBrazeId.get(brazeId) === profile) this.byBrazeId.delete(brazeId);
     if (profile.external_id !== null && this.byExternalId.get(profile.external_id) === profile) {
       this.byExternalId.delete(profile.external_id);
     }
@@ -467,7 +498,7 @@ export class ProfileStore {
   load(data: SerializedStore): void {
     this.clear();
     for (const stored of data.profiles) {
-      const profile = new ProfileRecord(stored.braze_id, stored.created_at, stored.seq);
+      const profile = new ProfileRecord(stored.braze_id, null, stored.created_at, stored.seq);
       profile.updated_at = stored.updated_at;
       profile.standard_attributes = stored.standard_attributes;
       profile.custom_attributes = stored.custom_attributes;

@@ -9,7 +9,7 @@ import { loadStore, saveStore } from './persistence.js';
 import { ProfileStore, snapshot } from './profile-store.js';
 import { createRandom, randomSeed } from './random.js';
 import { RateLimiter, rateLimitHeaders, type RateDecision } from './rate-limiter.js';
-import { RequestLog } from './request-log.js';
+import { REQUEST_LOG_OFF, RequestLog } from './request-log.js';
 import {
   handleSubscriptionSetV1, handleSubscriptionSetV2, handleSubscriptionStatusGet, handleSubscriptionUserStatus,
 } from './subscriptions.js';
@@ -167,8 +167,9 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     new SubscriptionGroups(new Map(Object.entries(c.subscriptionGroups)), c.strictGroups);
   let groups = groupsOf(config);
   const arrayLimits = { ...(options.arrayLimits ?? {}) };
-  const store = new ProfileStore(idRandom, options.historySize ?? 100);
-  const requestLog = new RequestLog(options.requestLogSize ?? 1000);
+  const lean = options.lean === true;
+  const store = new ProfileStore(idRandom, options.historySize ?? 100, lean);
+  const requestLog = new RequestLog(lean ? 0 : options.requestLogSize ?? 1000);
   const limiter = new RateLimiter(config.rateLimits);
   const faults = new FaultController(faultRandom);
   if (options.faults !== undefined) faults.set(options.faults);
@@ -258,19 +259,22 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     const route = ROUTES.get(routeKey);
     const endpoint = route === undefined ? 'other' : routeKey;
     const group: RateLimitGroup = route?.group ?? 'default';
-    const parsed = parseBody(raw);
-    const entry: BrazeSandboxRequest = {
-      seq: requestLog.nextSeq(),
-      timestamp: isoAt(now()),
-      method,
-      path: pathname,
-      query: search.slice(1),
-      status: null,
-      requestBody: parsed.ok ? parsed.value : raw.slice(0, MAX_LOGGED_TEXT),
-      responseBody: null,
-      durationMs: 0,
-    };
-    requestLog.add(entry);
+    // Lean: no log entry to show the body in, so it is parsed after the delay, and only the text is held meanwhile.
+    let parsed = lean ? undefined : parseBody(raw);
+    const entry: BrazeSandboxRequest = lean
+      ? { seq: 0, timestamp: '', method, path: pathname, query: '', status: null, requestBody: null, responseBody: null, durationMs: 0 }
+      : {
+        seq: requestLog.nextSeq(),
+        timestamp: isoAt(now()),
+        method,
+        path: pathname,
+        query: search.slice(1),
+        status: null,
+        requestBody: parsed!.ok ? parsed!.value : raw.slice(0, MAX_LOGGED_TEXT),
+        responseBody: null,
+        durationMs: 0,
+      };
+    if (!lean) requestLog.add(entry);
     counters.requests += 1;
 
     // Faults come first: they stand for trouble in front of Braze's application servers.
@@ -311,6 +315,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     }
     const headers = rateHeaders(rate, false);
 
+    parsed ??= parseBody(raw);
     if (method === 'POST') {
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/json\b/i.test(type)) {
@@ -324,10 +329,11 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
       store, nowMs: now(), objectLimitMode: config.objectLimitMode, groups, arrayLimits, counters, warnings,
       doubleOptInEvents: config.doubleOptInEvents,
       query,
+      keepHistory: !lean,
       ...(action?.kind === 'item-errors' ? { itemErrors: action.errors } : {}),
     };
     const result = route.handler(parsed.ok ? parsed.value : null, ctx);
-    if (warnings.length > 0) entry.warnings = warnings;
+    if (warnings.length > 0 && !lean) entry.warnings = warnings;
     reply(result.status, result.body, headers);
   };
 
@@ -356,7 +362,11 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     profiles: () => [...store.all()].map(snapshot),
     profileCount: () => store.size,
     counters: () => ({ ...structuredClone(counters), profiles: store.size }),
-    requests: (filter) => structuredClone(requestLog.list(filter)),
+    lean,
+    requests(filter) {
+      if (lean) throw new Error(REQUEST_LOG_OFF);
+      return structuredClone(requestLog.list(filter));
+    },
     async reset() {
       store.clear();
       requestLog.clear();

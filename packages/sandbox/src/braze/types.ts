@@ -245,7 +245,9 @@ export interface BrazeSandboxState {
   profiles(): BrazeSandboxProfile[];
   profileCount(): number;
   counters(): BrazeSandboxCounters;
-  /** The request log, oldest first; `limit` keeps the most recent ones. */
+  /** Started with `lean: true`: no request log (requests() throws) and no event or purchase history on profiles. */
+  readonly lean: boolean;
+  /** The request log, oldest first; `limit` keeps the most recent ones. Throws in lean mode, which keeps no log. */
   requests(filter?: { readonly limit?: number; readonly path?: string }): BrazeSandboxRequest[];
   /** Clears profiles, pending subscription states, log, counters, rate windows and faults; re-seeds randomness. */
   reset(): Promise<void>;
@@ -294,6 +296,14 @@ export interface BrazeSandboxOptions {
   arrayLimits?: Record<string, number>;
   /** Request log capacity; default 1000. */
   requestLogSize?: number;
+  /**
+   * Lean mode, for load tests: the same validation, answers, rate limits and counters, and profiles that export and
+   * subscription endpoints read, without the bookkeeping that only serves inspection: no request log (GET
+   * /_sandbox/requests answers 409, `state.requests()` throws), no per-profile event and purchase history
+   * (`events`, `purchase_history` stay empty; the summaries are kept), and braze_ids made when first read rather
+   * than when the profile is made. Default false.
+   */
+  lean?: boolean;
   /** Events and purchases kept per profile; default 100. */
   historySize?: number;
   /** When given, profiles persist in <dataDir>/braze-sandbox.json (written on close and on reset). */

@@ -292,9 +292,11 @@ const clampTime = (timeMs: number, nowMs: number): string => isoAt(Math.min(time
 function applyEvent(profile: ProfileRecord, event: PreparedEvent, ctx: HandlerContext): number {
   const time = clampTime(event.timeMs, ctx.nowMs);
   summarize(profile.custom_events, event.name, time, 1);
-  pushBounded(profile.events, {
-    name: event.name, time, properties: event.properties, ...(event.app_id === undefined ? {} : { app_id: event.app_id }),
-  }, ctx.store.historySize);
+  if (ctx.keepHistory) {
+    pushBounded(profile.events, {
+      name: event.name, time, properties: event.properties, ...(event.app_id === undefined ? {} : { app_id: event.app_id }),
+    }, ctx.store.historySize);
+  }
   return 1;
 }
 
@@ -322,10 +324,12 @@ function startDoubleOptIn(profile: ProfileRecord, eventName: string, ctx: Handle
 function applyPurchase(profile: ProfileRecord, purchase: PreparedPurchase, ctx: HandlerContext): number {
   const time = clampTime(purchase.timeMs, ctx.nowMs);
   summarize(profile.purchases, purchase.product_id, time, purchase.quantity);
-  pushBounded(profile.purchase_history, {
-    product_id: purchase.product_id, currency: purchase.currency, price: purchase.price, quantity: purchase.quantity,
-    time, properties: purchase.properties, ...(purchase.app_id === undefined ? {} : { app_id: purchase.app_id }),
-  }, ctx.store.historySize);
+  if (ctx.keepHistory) {
+    pushBounded(profile.purchase_history, {
+      product_id: purchase.product_id, currency: purchase.currency, price: purchase.price, quantity: purchase.quantity,
+      time, properties: purchase.properties, ...(purchase.app_id === undefined ? {} : { app_id: purchase.app_id }),
+    }, ctx.store.historySize);
+  }
   profile.total_revenue += purchase.price * purchase.quantity;
   return purchase.quantity + Object.keys(purchase.properties).length;
 }

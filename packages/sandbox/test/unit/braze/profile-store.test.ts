@@ -78,4 +78,19 @@ describe('the Braze sandbox profile store', () => {
     expect(copy.byUserAlias({ alias_name: 'a', alias_label: 'l' })?.external_id).toBe('u1');
     expect(copy.byBraze(profile.braze_id)?.external_id).toBe('u1');
   });
+
+  it('with lazy braze_ids (lean mode), makes each id from the seed when first read, and indexes it then', () => {
+    const store = new ProfileStore(createRandom(42), 100, true);
+    const [a, b, c] = [store.create(NOW), store.create(NOW), store.create(NOW + 5000)];
+    expect([a, b, c].map((p) => p.assignedBrazeId)).toEqual(['', '', '']);
+    const [first, second] = expectedIds(42, NOW + 5000, 2);
+    expect(c.braze_id).toBe(first);
+    expect(c.braze_id).toBe(first);
+    expect(store.byBraze(first)).toBe(c);
+    expect(b.braze_id.slice(8)).toBe(second.slice(8));
+    expect(b.braze_id.slice(0, 8)).toBe(Math.floor(NOW / 1000).toString(16));
+    store.remove(a);
+    expect(store.size).toBe(2);
+    expect(store.serialize().profiles.map((p) => p.braze_id)).toEqual([b.braze_id, c.braze_id]);
+  });
 });
