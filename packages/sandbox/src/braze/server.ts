@@ -2,8 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { initialRateLimits, updateConfig } from './config.js';
 import { handleControl } from './control.js';
+import { EventAgeHistogram } from './event-age.js';
 import { defaultBody, FaultController, sampleLatency, validateLatency, type FaultAction } from './faults.js';
-import { SubscriptionGroups, type Handler, type HandlerContext } from './handler-context.js';
+import { SubscriptionGroups, type Handler, type HandlerContext, type LiveCounters } from './handler-context.js';
 import { ARRAY_MAX_CONFIGURABLE_LENGTH } from './limits.js';
 import { loadStore, saveStore } from './persistence.js';
 import { ProfileStore, snapshot } from './profile-store.js';
@@ -62,7 +63,7 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Unparsable bodies are logged as text, cut to this many characters to keep the log bounded. */
 const MAX_LOGGED_TEXT = 10_000;
 
-function newCounters(): BrazeSandboxCounters {
+function newCounters(): LiveCounters {
   const array = () => ({ received: 0, processed: 0, errors: 0 });
   return {
     requests: 0,
@@ -170,6 +171,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
   const lean = options.lean === true;
   const store = new ProfileStore(idRandom, options.historySize ?? 100, lean);
   const requestLog = new RequestLog(lean ? 0 : options.requestLogSize ?? 1000);
+  const eventAges = new EventAgeHistogram();
   const limiter = new RateLimiter(config.rateLimits);
   const faults = new FaultController(faultRandom);
   if (options.faults !== undefined) faults.set(options.faults);
@@ -335,6 +337,11 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     const result = route.handler(parsed.ok ? parsed.value : null, ctx);
     if (warnings.length > 0 && !lean) entry.warnings = warnings;
     reply(result.status, result.body, headers);
+    // Event ages (counters.eventAgeMs): taken when the answer goes out, after any latency.
+    if (result.eventTimesMs !== undefined && result.status >= 200 && result.status < 300) {
+      const sentMs = now();
+      for (const timeMs of result.eventTimesMs) eventAges.record(sentMs - timeMs);
+    }
   };
 
   const readBody = (req: IncomingMessage): Promise<string | null> => new Promise((resolve, reject) => {
@@ -361,7 +368,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     findProfiles: (ref) => store.findAll(ref).map(snapshot),
     profiles: () => [...store.all()].map(snapshot),
     profileCount: () => store.size,
-    counters: () => ({ ...structuredClone(counters), profiles: store.size }),
+    counters: () => ({ ...structuredClone(counters), profiles: store.size, eventAgeMs: eventAges.view() }),
     lean,
     requests(filter) {
       if (lean) throw new Error(REQUEST_LOG_OFF);
@@ -371,6 +378,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
       store.clear();
       requestLog.clear();
       counters = newCounters();
+      eventAges.clear();
       limiter.clear();
       faults.clear();
       faultRandom.restart();

@@ -234,6 +234,33 @@ export interface BrazeSandboxCounters {
   rateLimited: number;
   faults: { status: number; rateLimit: number; reset: number; hang: number; delay: number; itemErrors: number; latency: number };
   profiles: number;
+  /** Ages of the accepted events of /users/track, taken when the 2xx answer is sent; see EventAgeHistogramView. */
+  eventAgeMs: EventAgeHistogramView;
+}
+
+/**
+ * Event ages in ms: for every event object of a /users/track request answered 2xx without a per-object error,
+ * the time the answer was sent (after any latency) minus the event's `time`. Cleared by reset.
+ */
+export interface EventAgeHistogramView {
+  readonly count: number;
+  /** Sum of the ages (mean = sum / count). */
+  readonly sum: number;
+  /** Exact extremes; null without events. An event `time` in the future gives a negative age. */
+  readonly min: number | null;
+  readonly max: number | null;
+  /** Quantiles read from the buckets (within one bucket, ≤ 12.5 %, between 1 ms and 10 s); null without events. */
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  /**
+   * The non-empty buckets, ascending: `count` ages in (previous bound, `le`] ms. Bounds run from 1 to 10 000 ms,
+   * 26 per decade (1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.2, 2.4, 2.6, 2.8, 3, 3.3, 3.6, 4, 4.5, 5, 5.5, 6, 6.5,
+   * 7, 7.5, 8, 9, 10, 11, ...; EVENT_AGE_BOUNDS_MS);
+   * the first bucket (le 1) also holds ages of 0 and below, `le: null` holds those above 10 000 ms. Counts are per
+   * bucket, not cumulative.
+   */
+  readonly buckets: readonly { readonly le: number | null; readonly count: number }[];
 }
 
 export interface BrazeSandboxState {

@@ -272,6 +272,10 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     store.touch(profile, nowMs);
   }
 
+  // Accepted events (no per-object error, skipped ones included), for the event ages of the counters.
+  let eventTimesMs: number[] | undefined;
+  for (const item of prepared) if (item.array === 'events') (eventTimesMs ??= []).push(item.event.timeMs);
+
   const response: Record<string, JsonValue> = { message: 'success' };
   for (const array of ARRAYS) {
     const list = arrays[array];
@@ -283,7 +287,7 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     counters.objects[array].errors += failed;
   }
   if (errors.length > 0) response.errors = errors.map((e) => ({ ...e }));
-  return { status: 201, body: response };
+  return { status: 201, body: response, ...(eventTimesMs === undefined ? {} : { eventTimesMs }) };
 }
 
 /** §2.7: a future time is replaced by the current time. */
