@@ -69,8 +69,7 @@ export async function handleControl(
           const profiles = state.findProfiles(ref);
           return send(res, 200, { count: profiles.length, profiles: profiles.slice(0, limit ?? profiles.length) });
         }
-        const all = state.profiles();
-        return send(res, 200, { count: all.length, profiles: all.slice(0, limit ?? DEFAULT_PROFILE_LIMIT) });
+        return send(res, 200, { count: state.profileCount(), profiles: state.profiles(limit ?? DEFAULT_PROFILE_LIMIT) });
       }
       case 'GET /_sandbox/requests': {
         if (state.lean) return send(res, 409, { error: REQUEST_LOG_OFF });

@@ -16,7 +16,7 @@ import {
 } from './subscriptions.js';
 import { isoAt } from './time.js';
 import type {
-  BrazeSandbox, BrazeSandboxConfig, BrazeSandboxCounters, BrazeSandboxOptions, BrazeSandboxRequest, BrazeSandboxState,
+  BrazeSandbox, BrazeSandboxConfig, BrazeSandboxCounters, BrazeSandboxOptions, BrazeSandboxProfile, BrazeSandboxRequest, BrazeSandboxState,
   FaultKind, JsonValue, ProfileRef, RateLimitGroup,
 } from './types.js';
 import { handleUsersExportIds } from './users-export.js';
@@ -366,7 +366,14 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
       return profile === undefined ? undefined : snapshot(profile);
     },
     findProfiles: (ref) => store.findAll(ref).map(snapshot),
-    profiles: () => [...store.all()].map(snapshot),
+    profiles(limit = Number.POSITIVE_INFINITY) {
+      const out: BrazeSandboxProfile[] = [];
+      for (const profile of store.all()) {
+        if (out.length >= limit) break;
+        out.push(snapshot(profile));
+      }
+      return out;
+    },
     profileCount: () => store.size,
     counters: () => ({ ...structuredClone(counters), profiles: store.size, eventAgeMs: eventAges.view() }),
     lean,

@@ -268,8 +268,8 @@ export interface BrazeSandboxState {
   findProfile(ref: ProfileRef): BrazeSandboxProfile | undefined;
   /** Every profile matching the identifier (several may share an email or phone). */
   findProfiles(ref: ProfileRef): BrazeSandboxProfile[];
-  /** All profiles, as copies. */
-  profiles(): BrazeSandboxProfile[];
+  /** All profiles (the first `limit` when given, in creation order), as copies. */
+  profiles(limit?: number): BrazeSandboxProfile[];
   profileCount(): number;
   counters(): BrazeSandboxCounters;
   /** Started with `lean: true`: no request log (requests() throws) and no event or purchase history on profiles. */

@@ -178,4 +178,14 @@ describe('the lean Braze sandbox', () => {
     expect((await c.control('GET', '/profiles')).body.profiles.map((p: { braze_id: string }) => p.braze_id)).toEqual([first, second]);
     expect(first.slice(0, 8)).toBe(Math.floor(NOW / 1000).toString(16));
   });
+
+  it('copies only the profiles GET /_sandbox/profiles?limit= lists, so only those get a braze_id', async () => {
+    const c = await start({ lean: true });
+    await c.track({ attributes: [{ external_id: 'a' }, { external_id: 'b' }, { external_id: 'c' }] });
+    const listed = (await c.control('GET', '/profiles?limit=2')).body;
+    expect(listed.count).toBe(3);
+    expect(listed.profiles.map((p: { external_id: string }) => p.external_id)).toEqual(['a', 'b']);
+    expect(c.sandbox.state.profiles(1).map((p) => p.external_id)).toEqual(['a']);
+    expect(c.sandbox.state.profiles()).toHaveLength(3);
+  });
 });
