@@ -7,6 +7,7 @@ const SCENARIOS: Array<[string, () => Promise<{ run: BenchScenario }>]> = [
   ['kafka-throughput', () => import('./kafka-throughput.js')],
   ['pipeline-throughput', () => import('./pipeline-throughput.js')],
   ['pipeline-real-kafka', () => import('./pipeline-real-kafka.js')],
+  ['braze-sandbox-cost', () => import('./sandbox-load.js')],
 ];
 
 const only = process.argv.slice(2);

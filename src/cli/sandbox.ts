@@ -22,6 +22,11 @@ const STACK_FLAGS: FlagSpec = {
   'braze-latency-ms': { type: 'number', help: 'latency the Braze sandbox adds to every answer (default 0)' },
   'braze-limits': { type: 'string', help: 'Braze rate limits: default|unlimited (default: default, Braze\'s published figures)' },
   'braze-api-key': { type: 'string', help: 'the API key the Braze sandbox accepts (default sandbox-api-key)' },
+  lean: {
+    type: 'boolean',
+    help: 'lean Braze sandbox for load tests: same validation, answers, rate limits and counters, but no request log '
+      + '(GET /_sandbox/requests answers 409) and no per-profile event history',
+  },
   'sms-group': {
     type: 'string', repeatable: true,
     help: 'declare a Braze SMS subscription group (a UUID); repeatable. Undeclared groups count as email groups',
@@ -127,6 +132,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
     braze: {
       latencyMs: nonNegativeInt('braze-latency-ms', flags['braze-latency-ms'], 0),
       limits,
+      ...(flags.lean === true ? { lean: true } : {}),
       ...(apiKey ? { apiKey } : {}),
       ...subscriptions,
     },

@@ -109,6 +109,26 @@ describe('the tributary command', () => {
     expect(await t.exited).toBe(0);
   });
 
+  it('`sandbox --lean` starts a lean Braze sandbox: it answers and counts requests, and keeps no request log', async () => {
+    const t = tributary(['sandbox', '--kafka-port', '0', '--registry-port', '0', '--braze-port', '0', '--lean']);
+    const ready = JSON.parse(await t.firstLine) as { braze: string; brazeApiKey: string };
+    const track = (body: unknown) => fetch(`${ready.braze}/users/track`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ready.brazeApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect((await track({ attributes: [{ external_id: 'u1', AIQ_1_2: true }] })).status).toBe(201);
+    expect((await track({ attributes: [] })).status).toBe(400);
+    const counters = await (await fetch(`${ready.braze}/_sandbox/counters`)).json() as { byEndpoint: unknown; profiles: number };
+    expect(counters.byEndpoint).toEqual({ 'POST /users/track': { 201: 1, 400: 1 } });
+    expect(counters.profiles).toBe(1);
+    const requests = await fetch(`${ready.braze}/_sandbox/requests`);
+    expect(requests.status).toBe(409);
+    expect(((await requests.json()) as { error: string }).error).toContain('lean mode');
+    t.child.kill('SIGTERM');
+    expect(await t.exited).toBe(0);
+  });
+
   it('`sandbox` refuses a bad --sms-group or --double-opt-in-event with exit code 2', async () => {
     const sms = '8a0c9d4e-2b7f-4e61-8c3a-5d9e1f2a3b44';
     const cases: [string[], string][] = [

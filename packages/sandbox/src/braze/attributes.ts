@@ -446,7 +446,8 @@ export function applyAttributeOp(profile: ProfileRecord, op: AttributeOp, ctx: H
       }
       break;
     case 'set':
-      custom[op.key] = own(op.value);
+      // planAttributes built the value (a primitive, or a new array), so the profile can take it as it is.
+      custom[op.key] = op.value;
       types[op.key] = op.type;
       break;
     case 'unset':
@@ -483,12 +484,14 @@ export function applyAttributeOp(profile: ProfileRecord, op: AttributeOp, ctx: H
     }
     case 'object': {
       const current = custom[op.key];
-      custom[op.key] = op.merge && isPlainObject(current) ? deepMerge(current, op.value) : structuredClone(op.value);
+      // normalizeNested built op.value afresh, so it needs no copy; a merge copies what it takes.
+      custom[op.key] = op.merge && isPlainObject(current) ? deepMerge(current, op.value) : op.value;
       types[op.key] = 'object';
       break;
     }
     case 'objects':
-      custom[op.key] = structuredClone(op.value as JsonObject[]);
+      // Built afresh by normalizeNested, like 'object'.
+      custom[op.key] = [...op.value];
       types[op.key] = 'array_of_objects';
       break;
     case 'objects-ops': {

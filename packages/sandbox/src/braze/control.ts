@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultError } from './faults.js';
+import { REQUEST_LOG_OFF } from './request-log.js';
 import type { BrazeSandboxState, FaultSettings, JsonValue, ProfileRef, ScriptStep } from './types.js';
 import { isPlainObject, isUuid } from './validators.js';
 
@@ -68,10 +69,10 @@ export async function handleControl(
           const profiles = state.findProfiles(ref);
           return send(res, 200, { count: profiles.length, profiles: profiles.slice(0, limit ?? profiles.length) });
         }
-        const all = state.profiles();
-        return send(res, 200, { count: all.length, profiles: all.slice(0, limit ?? DEFAULT_PROFILE_LIMIT) });
+        return send(res, 200, { count: state.profileCount(), profiles: state.profiles(limit ?? DEFAULT_PROFILE_LIMIT) });
       }
       case 'GET /_sandbox/requests': {
+        if (state.lean) return send(res, 409, { error: REQUEST_LOG_OFF });
         const limit = nonNegativeInt(url.searchParams.get('limit'));
         if (limit === 'bad') return send(res, 400, { error: 'limit must be a non-negative integer' });
         const pathFilter = url.searchParams.get('path');

@@ -10,7 +10,7 @@ export interface HandlerContext {
   readonly groups: SubscriptionGroups;
   /** Per custom array attribute cap (default 25). */
   readonly arrayLimits: Readonly<Record<string, number>>;
-  readonly counters: BrazeSandboxCounters;
+  readonly counters: LiveCounters;
   /** Silent Braze behaviour worth showing in the request log. */
   readonly warnings: string[];
   /** Scripted per-object errors for /users/track. */
@@ -19,11 +19,18 @@ export interface HandlerContext {
   readonly doubleOptInEvents: Readonly<Record<string, string>>;
   /** The parsed query of GET endpoints. */
   readonly query: URLSearchParams;
+  /** Keep each event and purchase in the profile's history (off in lean mode; the summaries are always kept). */
+  readonly keepHistory: boolean;
 }
+
+/** The counters a request updates; the event ages are kept apart (EventAgeHistogram). */
+export type LiveCounters = Omit<BrazeSandboxCounters, 'eventAgeMs'>;
 
 export interface HandlerResult {
   readonly status: number;
   readonly body: JsonValue;
+  /** /users/track: the `time` (epoch ms) of each accepted event, for the event ages of the counters. */
+  readonly eventTimesMs?: readonly number[];
 }
 
 export type Handler = (body: JsonValue, ctx: HandlerContext) => HandlerResult;

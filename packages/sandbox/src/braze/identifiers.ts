@@ -13,6 +13,7 @@ export const ERR_UPDATE_EXISTING_ONLY = "'_update_existing_only' must be a boole
  * (BLACKLISTED_EXTERNAL_USER_ID). The exact list is Braze's; this is the sandbox's short version.
  */
 const BLACKLISTED_EXTERNAL_IDS = new Set(['undefined', 'null', 'nil', 'none', 'nan', 'n/a', '[object object]']);
+const BLACKLISTED_MAX_LENGTH = Math.max(...[...BLACKLISTED_EXTERNAL_IDS].map((id) => id.length));
 
 export type Identifier =
   | { readonly kind: 'external_id'; readonly value: string }
@@ -37,8 +38,9 @@ export function parseUserAlias(value: unknown): UserAlias | null {
 /** Validates one external_id; returns the error type or null. */
 export function externalIdError(value: unknown): string | null {
   if (typeof value !== 'string' || value === '') return "'external_id' must be a non-empty string";
-  if (utf8Bytes(value) > EXTERNAL_ID_MAX_BYTES) return 'EXTERNAL_USER_ID_TOO_LARGE';
-  if (BLACKLISTED_EXTERNAL_IDS.has(value.toLowerCase())) return 'BLACKLISTED_EXTERNAL_USER_ID';
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short ids need no count.
+  if (value.length * 3 > EXTERNAL_ID_MAX_BYTES && utf8Bytes(value) > EXTERNAL_ID_MAX_BYTES) return 'EXTERNAL_USER_ID_TOO_LARGE';
+  if (value.length <= BLACKLISTED_MAX_LENGTH && BLACKLISTED_EXTERNAL_IDS.has(value.toLowerCase())) return 'BLACKLISTED_EXTERNAL_USER_ID';
   return null;
 }
 
@@ -47,15 +49,21 @@ export function externalIdError(value: unknown): string | null {
  * then phone are used for lookup. A phone Braze cannot normalise is no identifier at all.
  */
 export function parseIdentifier(object: JsonObject): IdentifierResult {
-  const primaries = PRIMARY_KEYS.filter((key) => key in object);
+  let primaries = 0;
+  let key: (typeof PRIMARY_KEYS)[number] | undefined;
+  for (const k of PRIMARY_KEYS) {
+    if (k in object) {
+      primaries += 1;
+      key = k;
+    }
+  }
   let updateExistingOnly: boolean | undefined;
   if ('_update_existing_only' in object) {
     if (typeof object._update_existing_only !== 'boolean') return { ok: false, error: ERR_UPDATE_EXISTING_ONLY };
     updateExistingOnly = object._update_existing_only;
   }
-  if (primaries.length > 1) return { ok: false, error: ERR_TWO_PRIMARY };
-  if (primaries.length === 1) {
-    const key = primaries[0];
+  if (primaries > 1) return { ok: false, error: ERR_TWO_PRIMARY };
+  if (key !== undefined) {
     if (key === 'external_id') {
       const error = externalIdError(object.external_id);
       if (error !== null) return { ok: false, error };

@@ -10,6 +10,7 @@ export type * from './types.js';
 export { DEFAULT_API_KEY } from './server.js';
 export { DEFAULT_RATE_LIMITS } from './rate-limiter.js';
 export { DEFAULT_HANG_MS } from './faults.js';
+export { EVENT_AGE_BOUNDS_MS } from './event-age.js';
 
 export function startBrazeSandbox(options: BrazeSandboxOptions = {}): Promise<BrazeSandbox> {
   return startServer(options);

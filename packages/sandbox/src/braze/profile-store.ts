@@ -1,16 +1,139 @@
 import type { Random } from './random.js';
-import type { ActivitySummary, BrazeSandboxProfile, ProfileRef, SubscriptionRecord, UserAlias } from './types.js';
+import type {
+  ActivitySummary, BrazeSandboxProfile, CustomAttributeType, JsonValue, ProfileRef, StoredEvent, StoredPurchase,
+  SubscriptionRecord, UserAlias,
+} from './types.js';
 import { PENDING_SUBSCRIPTION_TTL_MS } from './limits.js';
+import { isoAt } from './time.js';
 import { emailKey, normalizePhone } from './validators.js';
 
-/** The stored profile: the public shape plus an update sequence for "most recently updated" ties. */
-export type ProfileRecord = BrazeSandboxProfile & { seq: number };
+/** A profile as persisted: the public shape plus the update sequence. */
+export type StoredProfile = BrazeSandboxProfile & { seq: number };
+
+/** What few profiles use, in one object made on first use. */
+class RareFields {
+  email: string | null = null;
+  phone: string | null = null;
+  total_revenue = 0;
+  userAliases: UserAlias[] | undefined = undefined;
+  standard: Record<string, JsonValue> | undefined = undefined;
+  customEvents: Record<string, ActivitySummary> | undefined = undefined;
+  events: StoredEvent[] | undefined = undefined;
+  purchases: Record<string, ActivitySummary> | undefined = undefined;
+  purchaseHistory: StoredPurchase[] | undefined = undefined;
+  subscriptionGroups: Record<string, SubscriptionRecord> | undefined = undefined;
+}
+
+/**
+ * The stored profile: the public shape plus an update sequence for "most recently updated" ties.
+ *
+ * Most profiles use few of their fields (an audience sync sets one custom attribute), so maps and lists are made on
+ * first use, and the fields most profiles never set live in one object made on first use too: a new profile is
+ * one small object rather than ten, which is most of what a /users/track of new users costs in allocation and
+ * garbage collection. Reading a field always gives the map or list (empty when unused), or null / 0.
+ */
+export class ProfileRecord implements BrazeSandboxProfile {
+  #brazeId: string;
+  /** Set when the braze_id is made on first read (lean mode): the store that makes and indexes it. */
+  #ids: ProfileStore | null;
+  external_id: string | null = null;
+  data_points = 0;
+  created_at: string;
+  updated_at: string;
+  seq: number;
+  /** Position in the store's list of every profile. */
+  slot = -1;
+  #custom: Record<string, JsonValue> | undefined = undefined;
+  #types: Record<string, CustomAttributeType> | undefined = undefined;
+  #rare: RareFields | undefined = undefined;
+
+  /** `brazeId` '' with `ids`: the id is made by `ids` when first read. */
+  constructor(brazeId: string, ids: ProfileStore | null, createdAt: string, seq: number) {
+    this.#brazeId = brazeId;
+    this.#ids = ids;
+    this.created_at = createdAt;
+    this.updated_at = createdAt;
+    this.seq = seq;
+  }
+
+  get braze_id(): string {
+    if (this.#brazeId === '' && this.#ids !== null) this.#brazeId = this.#ids.assignBrazeId(this);
+    return this.#brazeId;
+  }
+
+  /** The braze_id if it was made already, else ''. */
+  get assignedBrazeId(): string {
+    return this.#brazeId;
+  }
+
+  get #more(): RareFields {
+    return (this.#rare ??= new RareFields());
+  }
+
+  get email(): string | null { return this.#rare === undefined ? null : this.#rare.email; }
+  set email(value: string | null) { if (value !== null || this.#rare !== undefined) this.#more.email = value; }
+  get phone(): string | null { return this.#rare === undefined ? null : this.#rare.phone; }
+  set phone(value: string | null) { if (value !== null || this.#rare !== undefined) this.#more.phone = value; }
+  get total_revenue(): number { return this.#rare === undefined ? 0 : this.#rare.total_revenue; }
+  set total_revenue(value: number) { if (value !== 0 || this.#rare !== undefined) this.#more.total_revenue = value; }
+
+  get custom_attributes(): Record<string, JsonValue> { return (this.#custom ??= {}); }
+  set custom_attributes(value: Record<string, JsonValue>) { this.#custom = value; }
+  get custom_attribute_types(): Record<string, CustomAttributeType> { return (this.#types ??= {}); }
+  set custom_attribute_types(value: Record<string, CustomAttributeType>) { this.#types = value; }
+  get user_aliases(): UserAlias[] { return (this.#more.userAliases ??= []); }
+  set user_aliases(value: UserAlias[]) { this.#more.userAliases = value; }
+  get standard_attributes(): Record<string, JsonValue> { return (this.#more.standard ??= {}); }
+  set standard_attributes(value: Record<string, JsonValue>) { this.#more.standard = value; }
+  get custom_events(): Record<string, ActivitySummary> { return (this.#more.customEvents ??= {}); }
+  set custom_events(value: Record<string, ActivitySummary>) { this.#more.customEvents = value; }
+  get events(): StoredEvent[] { return (this.#more.events ??= []); }
+  set events(value: StoredEvent[]) { this.#more.events = value; }
+  get purchases(): Record<string, ActivitySummary> { return (this.#more.purchases ??= {}); }
+  set purchases(value: Record<string, ActivitySummary>) { this.#more.purchases = value; }
+  get purchase_history(): StoredPurchase[] { return (this.#more.purchaseHistory ??= []); }
+  set purchase_history(value: StoredPurchase[]) { this.#more.purchaseHistory = value; }
+  get subscription_groups(): Record<string, SubscriptionRecord> { return (this.#more.subscriptionGroups ??= {}); }
+  set subscription_groups(value: Record<string, SubscriptionRecord>) { this.#more.subscriptionGroups = value; }
+
+  /** The public shape, as a plain object sharing this profile's maps and lists (copy it before handing it out). */
+  plain(): BrazeSandboxProfile {
+    return {
+      braze_id: this.braze_id,
+      external_id: this.external_id,
+      user_aliases: this.user_aliases,
+      email: this.email,
+      phone: this.phone,
+      standard_attributes: this.standard_attributes,
+      custom_attributes: this.custom_attributes,
+      custom_attribute_types: this.custom_attribute_types,
+      custom_events: this.custom_events,
+      events: this.events,
+      purchases: this.purchases,
+      purchase_history: this.purchase_history,
+      total_revenue: this.total_revenue,
+      subscription_groups: this.subscription_groups,
+      data_points: this.data_points,
+      created_at: this.created_at,
+      updated_at: this.updated_at,
+    };
+  }
+}
 
 interface PendingState {
   readonly state: 'subscribed' | 'unsubscribed';
   readonly setAtMs: number;
   readonly doubleOptInPending: boolean;
 }
+
+/** Two hex digits of every byte value. */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Four hex digits of a uniform draw in [0, 1): its top 16 bits, as `Math.floor(r * 0x10000).toString(16).padStart(4, '0')`. */
+const hex4 = (r: number): string => {
+  const v = Math.floor(r * 0x10000);
+  return HEX2[v >> 8] + HEX2[v & 0xff];
+};
 
 const aliasKey = (alias: UserAlias): string => `${alias.alias_label}\u0000${alias.alias_name}`;
 
@@ -26,7 +149,7 @@ function mergeSummary(into: ActivitySummary | undefined, from: ActivitySummary):
 
 export interface SerializedStore {
   readonly version: 1;
-  readonly profiles: ProfileRecord[];
+  readonly profiles: StoredProfile[];
   readonly pending: [string, [string, PendingState][]][];
 }
 
@@ -35,6 +158,10 @@ export interface SerializedStore {
  * phone), so each request costs O(objects), never O(profiles).
  */
 export class ProfileStore {
+  /** Every profile in creation order; removed ones leave a hole until the list is compacted. */
+  private list: (ProfileRecord | undefined)[] = [];
+  private holes = 0;
+  /** Every profile whose braze_id was made (all of them unless braze_ids are made on first read). */
   private readonly byBrazeId = new Map<string, ProfileRecord>();
   private readonly byExternalId = new Map<string, ProfileRecord>();
   private readonly byAlias = new Map<string, ProfileRecord>();
@@ -43,54 +170,63 @@ export class ProfileStore {
   /** Subscription states set for an email or phone no profile has yet (§7), keyed `email:`/`phone:`. */
   private readonly pending = new Map<string, Map<string, PendingState>>();
   private seq = 0;
+  /** The seconds part of braze_ids, as hex, for the last second an id was made in. */
+  private idSeconds = Number.NaN;
+  private idPrefix = '';
 
-  constructor(private readonly random: Random, readonly historySize: number) {}
+  /**
+   * `lazyBrazeIds` (lean mode): a profile's braze_id is made when first read (export, inspection), not when the
+   * profile is made, so tracking new users costs no id and no braze_id index entry. Ids still follow the seed, in
+   * the order they are read.
+   */
+  constructor(private readonly random: Random, readonly historySize: number, private readonly lazyBrazeIds = false) {}
 
   get size(): number {
-    return this.byBrazeId.size;
+    return this.list.length - this.holes;
   }
 
-  all(): IterableIterator<ProfileRecord> {
-    return this.byBrazeId.values();
+  *all(): IterableIterator<ProfileRecord> {
+    for (const profile of this.list) if (profile !== undefined) yield profile;
+  }
+
+  private add(profile: ProfileRecord): void {
+    profile.slot = this.list.length;
+    this.list.push(profile);
+    const id = profile.assignedBrazeId;
+    if (id !== '') this.byBrazeId.set(id, profile);
+  }
+
+  /** Makes and indexes the braze_id of a profile created without one. */
+  assignBrazeId(profile: ProfileRecord): string {
+    const id = this.newBrazeId(Date.parse(profile.created_at));
+    this.byBrazeId.set(id, profile);
+    return id;
   }
 
   private newBrazeId(nowMs: number): string {
     // Braze ids look like Mongo ObjectIds: 4 bytes of seconds, then 8 random bytes, as 24 hex digits.
+    const seconds = Math.floor(nowMs / 1000);
+    if (seconds !== this.idSeconds) {
+      this.idSeconds = seconds;
+      this.idPrefix = seconds.toString(16).padStart(8, '0').slice(-8);
+    }
     for (;;) {
-      let id = Math.floor(nowMs / 1000).toString(16).padStart(8, '0').slice(-8);
-      for (let i = 0; i < 4; i++) id += Math.floor(this.random.next() * 0x10000).toString(16).padStart(4, '0');
+      const id = this.idPrefix + hex4(this.random.next()) + hex4(this.random.next()) + hex4(this.random.next())
+        + hex4(this.random.next());
       if (!this.byBrazeId.has(id)) return id;
     }
   }
 
   create(nowMs: number): ProfileRecord {
-    const iso = new Date(nowMs).toISOString();
-    const profile: ProfileRecord = {
-      braze_id: this.newBrazeId(nowMs),
-      external_id: null,
-      user_aliases: [],
-      email: null,
-      phone: null,
-      standard_attributes: {},
-      custom_attributes: {},
-      custom_attribute_types: {},
-      custom_events: {},
-      events: [],
-      purchases: {},
-      purchase_history: [],
-      total_revenue: 0,
-      subscription_groups: {},
-      data_points: 0,
-      created_at: iso,
-      updated_at: iso,
-      seq: ++this.seq,
-    };
-    this.byBrazeId.set(profile.braze_id, profile);
+    const profile = this.lazyBrazeIds
+      ? new ProfileRecord('', this, isoAt(nowMs), ++this.seq)
+      : new ProfileRecord(this.newBrazeId(nowMs), null, isoAt(nowMs), ++this.seq);
+    this.add(profile);
     return profile;
   }
 
   touch(profile: ProfileRecord, nowMs: number): void {
-    profile.updated_at = new Date(nowMs).toISOString();
+    profile.updated_at = isoAt(nowMs);
     profile.seq = ++this.seq;
   }
 
@@ -210,7 +346,13 @@ export class ProfileStore {
   }
 
   remove(profile: ProfileRecord): void {
-    this.byBrazeId.delete(profile.braze_id);
+    if (this.list[profile.slot] === profile) {
+      this.list[profile.slot] = undefined;
+      this.holes += 1;
+      if (this.holes > 1024 && this.holes * 2 > this.list.length) this.compact();
+    }
+    const brazeId = profile.assignedBrazeId;
+    if (brazeId !== '' && this.byBrazeId.get(brazeId) === profile) this.byBrazeId.delete(brazeId);
     if (profile.external_id !== null && this.byExternalId.get(profile.external_id) === profile) {
       this.byExternalId.delete(profile.external_id);
     }
@@ -232,7 +374,7 @@ export class ProfileStore {
     const record: SubscriptionRecord = {
       // §7: a double opt-in user stays unsubscribed until they confirm.
       state: doubleOptIn && state === 'subscribed' ? 'unsubscribed' : state,
-      updated_at: new Date(nowMs).toISOString(),
+      updated_at: isoAt(nowMs),
     };
     if (doubleOptIn && state === 'subscribed') record.double_opt_in_pending = true;
     profile.subscription_groups[groupId] = record;
@@ -326,7 +468,16 @@ export class ProfileStore {
 
   // -- whole-store operations -------------------------------------------------------------------
 
+  private compact(): void {
+    const kept = this.list.filter((p): p is ProfileRecord => p !== undefined);
+    kept.forEach((p, i) => (p.slot = i));
+    this.list = kept;
+    this.holes = 0;
+  }
+
   clear(): void {
+    this.list = [];
+    this.holes = 0;
     this.byBrazeId.clear();
     this.byExternalId.clear();
     this.byAlias.clear();
@@ -339,7 +490,7 @@ export class ProfileStore {
   serialize(): SerializedStore {
     return {
       version: 1,
-      profiles: [...this.byBrazeId.values()],
+      profiles: [...this.all()].map((p) => ({ ...p.plain(), seq: p.seq })),
       pending: [...this.pending].map(([key, groups]) => [key, [...groups]]),
     };
   }
@@ -347,8 +498,19 @@ export class ProfileStore {
   load(data: SerializedStore): void {
     this.clear();
     for (const stored of data.profiles) {
-      const profile: ProfileRecord = { ...stored, user_aliases: [], email: null, phone: null };
-      this.byBrazeId.set(profile.braze_id, profile);
+      const profile = new ProfileRecord(stored.braze_id, null, stored.created_at, stored.seq);
+      profile.updated_at = stored.updated_at;
+      profile.standard_attributes = stored.standard_attributes;
+      profile.custom_attributes = stored.custom_attributes;
+      profile.custom_attribute_types = stored.custom_attribute_types;
+      profile.custom_events = stored.custom_events;
+      profile.events = stored.events;
+      profile.purchases = stored.purchases;
+      profile.purchase_history = stored.purchase_history;
+      profile.total_revenue = stored.total_revenue;
+      profile.subscription_groups = stored.subscription_groups;
+      profile.data_points = stored.data_points;
+      this.add(profile);
       if (stored.external_id !== null) this.setExternalId(profile, stored.external_id);
       for (const alias of stored.user_aliases) this.addAlias(profile, alias);
       if (stored.email !== null) this.setEmail(profile, stored.email, 0);
@@ -361,6 +523,5 @@ export class ProfileStore {
 
 /** A deep copy without internal bookkeeping. */
 export function snapshot(profile: ProfileRecord): BrazeSandboxProfile {
-  const { seq: _seq, ...rest } = profile;
-  return structuredClone(rest);
+  return structuredClone(profile.plain());
 }

@@ -1,5 +1,9 @@
 import type { BrazeSandboxRequest } from './types.js';
 
+/** What GET /_sandbox/requests answers (409) and state.requests() throws in lean mode. */
+export const REQUEST_LOG_OFF = 'this Braze sandbox runs in lean mode (lean: true, tributary sandbox --lean), which keeps no request log; '
+  + 'use GET /_sandbox/counters, or start it without lean to inspect requests';
+
 /** The last `capacity` requests, in a fixed-size ring so memory stays bounded under any load. */
 export class RequestLog {
   private readonly entries: (BrazeSandboxRequest | undefined)[];

@@ -2,19 +2,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { initialRateLimits, updateConfig } from './config.js';
 import { handleControl } from './control.js';
+import { EventAgeHistogram } from './event-age.js';
 import { defaultBody, FaultController, sampleLatency, validateLatency, type FaultAction } from './faults.js';
-import { SubscriptionGroups, type Handler, type HandlerContext } from './handler-context.js';
+import { SubscriptionGroups, type Handler, type HandlerContext, type LiveCounters } from './handler-context.js';
 import { ARRAY_MAX_CONFIGURABLE_LENGTH } from './limits.js';
 import { loadStore, saveStore } from './persistence.js';
 import { ProfileStore, snapshot } from './profile-store.js';
 import { createRandom, randomSeed } from './random.js';
 import { RateLimiter, rateLimitHeaders, type RateDecision } from './rate-limiter.js';
-import { RequestLog } from './request-log.js';
+import { REQUEST_LOG_OFF, RequestLog } from './request-log.js';
 import {
   handleSubscriptionSetV1, handleSubscriptionSetV2, handleSubscriptionStatusGet, handleSubscriptionUserStatus,
 } from './subscriptions.js';
+import { isoAt } from './time.js';
 import type {
-  BrazeSandbox, BrazeSandboxConfig, BrazeSandboxCounters, BrazeSandboxOptions, BrazeSandboxRequest, BrazeSandboxState,
+  BrazeSandbox, BrazeSandboxConfig, BrazeSandboxCounters, BrazeSandboxOptions, BrazeSandboxProfile, BrazeSandboxRequest, BrazeSandboxState,
   FaultKind, JsonValue, ProfileRef, RateLimitGroup,
 } from './types.js';
 import { handleUsersExportIds } from './users-export.js';
@@ -40,12 +42,28 @@ const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['GET /subscription/user/status', { permission: 'subscription.groups.get', group: 'default', handler: handleSubscriptionUserStatus }],
 ]);
 
+/** The paths of ROUTES. */
+const ROUTE_PATHS: ReadonlySet<string> = new Set([...ROUTES.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
+/** The query of a request without one; handlers only read it. */
+const NO_QUERY = new URLSearchParams();
+
+type ParsedBody = { readonly ok: true; readonly value: JsonValue } | { readonly ok: false };
+
+function parseBody(raw: string): ParsedBody {
+  if (raw === '') return { ok: true, value: null };
+  try {
+    return { ok: true, value: JSON.parse(raw) as JsonValue };
+  } catch {
+    return { ok: false };
+  }
+}
+
 export const DEFAULT_API_KEY = 'sandbox-api-key';
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Unparsable bodies are logged as text, cut to this many characters to keep the log bounded. */
 const MAX_LOGGED_TEXT = 10_000;
 
-function newCounters(): BrazeSandboxCounters {
+function newCounters(): LiveCounters {
   const array = () => ({ received: 0, processed: 0, errors: 0 });
   return {
     requests: 0,
@@ -150,8 +168,10 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     new SubscriptionGroups(new Map(Object.entries(c.subscriptionGroups)), c.strictGroups);
   let groups = groupsOf(config);
   const arrayLimits = { ...(options.arrayLimits ?? {}) };
-  const store = new ProfileStore(idRandom, options.historySize ?? 100);
-  const requestLog = new RequestLog(options.requestLogSize ?? 1000);
+  const lean = options.lean === true;
+  const store = new ProfileStore(idRandom, options.historySize ?? 100, lean);
+  const requestLog = new RequestLog(lean ? 0 : options.requestLogSize ?? 1000);
+  const eventAges = new EventAgeHistogram();
   const limiter = new RateLimiter(config.rateLimits);
   const faults = new FaultController(faultRandom);
   if (options.faults !== undefined) faults.set(options.faults);
@@ -232,37 +252,35 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     }
   };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, url: URL, raw: string): Promise<void> => {
+  const handleApi = async (
+    req: IncomingMessage, res: ServerResponse, pathname: string, search: string, query: URLSearchParams, raw: string,
+  ): Promise<void> => {
     const startedMs = performance.now();
     const method = req.method ?? 'GET';
-    const routeKey = `${method} ${url.pathname}`;
+    const routeKey = `${method} ${pathname}`;
     const route = ROUTES.get(routeKey);
     const endpoint = route === undefined ? 'other' : routeKey;
     const group: RateLimitGroup = route?.group ?? 'default';
-    let parsed: { ok: true; value: JsonValue } | { ok: false } = { ok: true, value: null };
-    if (raw !== '') {
-      try {
-        parsed = { ok: true, value: JSON.parse(raw) as JsonValue };
-      } catch {
-        parsed = { ok: false };
-      }
-    }
-    const entry: BrazeSandboxRequest = {
-      seq: requestLog.nextSeq(),
-      timestamp: new Date(now()).toISOString(),
-      method,
-      path: url.pathname,
-      query: url.search.slice(1),
-      status: null,
-      requestBody: parsed.ok ? parsed.value : raw.slice(0, MAX_LOGGED_TEXT),
-      responseBody: null,
-      durationMs: 0,
-    };
-    requestLog.add(entry);
+    // Lean: no log entry to show the body in, so it is parsed after the delay, and only the text is held meanwhile.
+    let parsed = lean ? undefined : parseBody(raw);
+    const entry: BrazeSandboxRequest = lean
+      ? { seq: 0, timestamp: '', method, path: pathname, query: '', status: null, requestBody: null, responseBody: null, durationMs: 0 }
+      : {
+        seq: requestLog.nextSeq(),
+        timestamp: isoAt(now()),
+        method,
+        path: pathname,
+        query: search.slice(1),
+        status: null,
+        requestBody: parsed!.ok ? parsed!.value : raw.slice(0, MAX_LOGGED_TEXT),
+        responseBody: null,
+        durationMs: 0,
+      };
+    if (!lean) requestLog.add(entry);
     counters.requests += 1;
 
     // Faults come first: they stand for trouble in front of Braze's application servers.
-    const decision = faults.decide(url.pathname);
+    const decision = faults.decide(pathname);
     const action = decision.action;
     const delayMs = sampleLatency(config.latency, faultRandom) + decision.latencyMs + (action?.kind === 'delay' ? action.ms : 0);
     if (action !== null) {
@@ -299,6 +317,7 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     }
     const headers = rateHeaders(rate, false);
 
+    parsed ??= parseBody(raw);
     if (method === 'POST') {
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/json\b/i.test(type)) {
@@ -311,12 +330,18 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
     const ctx: HandlerContext = {
       store, nowMs: now(), objectLimitMode: config.objectLimitMode, groups, arrayLimits, counters, warnings,
       doubleOptInEvents: config.doubleOptInEvents,
-      query: url.searchParams,
+      query,
+      keepHistory: !lean,
       ...(action?.kind === 'item-errors' ? { itemErrors: action.errors } : {}),
     };
     const result = route.handler(parsed.ok ? parsed.value : null, ctx);
-    if (warnings.length > 0) entry.warnings = warnings;
+    if (warnings.length > 0 && !lean) entry.warnings = warnings;
     reply(result.status, result.body, headers);
+    // Event ages (counters.eventAgeMs): taken when the answer goes out, after any latency.
+    if (result.eventTimesMs !== undefined && result.status >= 200 && result.status < 300) {
+      const sentMs = now();
+      for (const timeMs of result.eventTimesMs) eventAges.record(sentMs - timeMs);
+    }
   };
 
   const readBody = (req: IncomingMessage): Promise<string | null> => new Promise((resolve, reject) => {
@@ -341,14 +366,26 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
       return profile === undefined ? undefined : snapshot(profile);
     },
     findProfiles: (ref) => store.findAll(ref).map(snapshot),
-    profiles: () => [...store.all()].map(snapshot),
+    profiles(limit = Number.POSITIVE_INFINITY) {
+      const out: BrazeSandboxProfile[] = [];
+      for (const profile of store.all()) {
+        if (out.length >= limit) break;
+        out.push(snapshot(profile));
+      }
+      return out;
+    },
     profileCount: () => store.size,
-    counters: () => ({ ...structuredClone(counters), profiles: store.size }),
-    requests: (filter) => structuredClone(requestLog.list(filter)),
+    counters: () => ({ ...structuredClone(counters), profiles: store.size, eventAgeMs: eventAges.view() }),
+    lean,
+    requests(filter) {
+      if (lean) throw new Error(REQUEST_LOG_OFF);
+      return structuredClone(requestLog.list(filter));
+    },
     async reset() {
       store.clear();
       requestLog.clear();
       counters = newCounters();
+      eventAges.clear();
       limiter.clear();
       faults.clear();
       faultRandom.restart();
@@ -383,20 +420,23 @@ export async function startServer(options: BrazeSandboxOptions = {}): Promise<Br
   };
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
+    // A known API path as sent needs no URL parsing (which costs microseconds per request).
+    const target = req.url ?? '/';
+    const url = ROUTE_PATHS.has(target) ? null : new URL(target, 'http://sandbox');
+    const pathname = url === null ? target : url.pathname;
     void readBody(req).then(async (raw) => {
       if (raw === null) {
         res.writeHead(413, { 'Content-Type': 'application/json', 'Connection': 'close' });
         res.end(JSON.stringify({ message: 'Request body too large' }));
         return;
       }
-      if (url.pathname === '/_sandbox' || url.pathname.startsWith('/_sandbox/')) {
+      if (url !== null && (pathname === '/_sandbox' || pathname.startsWith('/_sandbox/'))) {
         await handleControl(req, res, url, raw, state);
         return;
       }
-      await handleApi(req, res, url, raw);
+      await handleApi(req, res, pathname, url?.search ?? '', url?.searchParams ?? NO_QUERY, raw);
     }).catch((err: unknown) => {
-      log(`braze-sandbox: internal error on ${req.method} ${url.pathname}: ${(err as Error).stack ?? String(err)}`);
+      log(`braze-sandbox: internal error on ${req.method} ${pathname}: ${(err as Error).stack ?? String(err)}`);
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ message: 'Internal Server Error' }));

@@ -234,6 +234,33 @@ export interface BrazeSandboxCounters {
   rateLimited: number;
   faults: { status: number; rateLimit: number; reset: number; hang: number; delay: number; itemErrors: number; latency: number };
   profiles: number;
+  /** Ages of the accepted events of /users/track, taken when the 2xx answer is sent; see EventAgeHistogramView. */
+  eventAgeMs: EventAgeHistogramView;
+}
+
+/**
+ * Event ages in ms: for every event object of a /users/track request answered 2xx without a per-object error,
+ * the time the answer was sent (after any latency) minus the event's `time`. Cleared by reset.
+ */
+export interface EventAgeHistogramView {
+  readonly count: number;
+  /** Sum of the ages (mean = sum / count). */
+  readonly sum: number;
+  /** Exact extremes; null without events. An event `time` in the future gives a negative age. */
+  readonly min: number | null;
+  readonly max: number | null;
+  /** Quantiles read from the buckets (within one bucket, ≤ 12.5 %, between 1 ms and 10 s); null without events. */
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+  /**
+   * The non-empty buckets, ascending: `count` ages in (previous bound, `le`] ms. Bounds run from 1 to 10 000 ms,
+   * 26 per decade (1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.2, 2.4, 2.6, 2.8, 3, 3.3, 3.6, 4, 4.5, 5, 5.5, 6, 6.5,
+   * 7, 7.5, 8, 9, 10, 11, ...; EVENT_AGE_BOUNDS_MS);
+   * the first bucket (le 1) also holds ages of 0 and below, `le: null` holds those above 10 000 ms. Counts are per
+   * bucket, not cumulative.
+   */
+  readonly buckets: readonly { readonly le: number | null; readonly count: number }[];
 }
 
 export interface BrazeSandboxState {
@@ -241,11 +268,13 @@ export interface BrazeSandboxState {
   findProfile(ref: ProfileRef): BrazeSandboxProfile | undefined;
   /** Every profile matching the identifier (several may share an email or phone). */
   findProfiles(ref: ProfileRef): BrazeSandboxProfile[];
-  /** All profiles, as copies. */
-  profiles(): BrazeSandboxProfile[];
+  /** All profiles (the first `limit` when given, in creation order), as copies. */
+  profiles(limit?: number): BrazeSandboxProfile[];
   profileCount(): number;
   counters(): BrazeSandboxCounters;
-  /** The request log, oldest first; `limit` keeps the most recent ones. */
+  /** Started with `lean: true`: no request log (requests() throws) and no event or purchase history on profiles. */
+  readonly lean: boolean;
+  /** The request log, oldest first; `limit` keeps the most recent ones. Throws in lean mode, which keeps no log. */
   requests(filter?: { readonly limit?: number; readonly path?: string }): BrazeSandboxRequest[];
   /** Clears profiles, pending subscription states, log, counters, rate windows and faults; re-seeds randomness. */
   reset(): Promise<void>;
@@ -294,6 +323,14 @@ export interface BrazeSandboxOptions {
   arrayLimits?: Record<string, number>;
   /** Request log capacity; default 1000. */
   requestLogSize?: number;
+  /**
+   * Lean mode, for load tests: the same validation, answers, rate limits and counters, and profiles that export and
+   * subscription endpoints read, without the bookkeeping that only serves inspection: no request log (GET
+   * /_sandbox/requests answers 409, `state.requests()` throws), no per-profile event and purchase history
+   * (`events`, `purchase_history` stay empty; the summaries are kept), and braze_ids made when first read rather
+   * than when the profile is made. Default false.
+   */
+  lean?: boolean;
   /** Events and purchases kept per profile; default 100. */
   historySize?: number;
   /** When given, profiles persist in <dataDir>/braze-sandbox.json (written on close and on reset). */

@@ -7,6 +7,7 @@ import {
 } from './limits.js';
 import type { ProfileRecord } from './profile-store.js';
 import type { JsonObject, JsonValue, TrackArray } from './types.js';
+import { isoAt } from './time.js';
 import { isCurrencyCode, isPlainObject, jsonBytes, normalizePhone, parseEventTime } from './validators.js';
 
 /** §2.12: the fatal text Braze sends for a body without any object. */
@@ -200,7 +201,7 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     if (list === undefined) continue;
     for (let index = 0; index < list.length; index++) {
       const where = `${array}[${index}]`;
-      const scriptedType = scripted.get(`${array}:${index}`);
+      const scriptedType = scripted.size === 0 ? undefined : scripted.get(`${array}:${index}`);
       if (scriptedType !== undefined) {
         errors.push({ type: scriptedType, input_array: array, index });
         continue;
@@ -271,6 +272,10 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     store.touch(profile, nowMs);
   }
 
+  // Accepted events (no per-object error, skipped ones included), for the event ages of the counters.
+  let eventTimesMs: number[] | undefined;
+  for (const item of prepared) if (item.array === 'events') (eventTimesMs ??= []).push(item.event.timeMs);
+
   const response: Record<string, JsonValue> = { message: 'success' };
   for (const array of ARRAYS) {
     const list = arrays[array];
@@ -282,18 +287,20 @@ export function handleUsersTrack(body: JsonValue, ctx: HandlerContext): HandlerR
     counters.objects[array].errors += failed;
   }
   if (errors.length > 0) response.errors = errors.map((e) => ({ ...e }));
-  return { status: 201, body: response };
+  return { status: 201, body: response, ...(eventTimesMs === undefined ? {} : { eventTimesMs }) };
 }
 
 /** §2.7: a future time is replaced by the current time. */
-const clampTime = (timeMs: number, nowMs: number): string => new Date(Math.min(timeMs, nowMs)).toISOString();
+const clampTime = (timeMs: number, nowMs: number): string => isoAt(Math.min(timeMs, nowMs));
 
 function applyEvent(profile: ProfileRecord, event: PreparedEvent, ctx: HandlerContext): number {
   const time = clampTime(event.timeMs, ctx.nowMs);
   summarize(profile.custom_events, event.name, time, 1);
-  pushBounded(profile.events, {
-    name: event.name, time, properties: event.properties, ...(event.app_id === undefined ? {} : { app_id: event.app_id }),
-  }, ctx.store.historySize);
+  if (ctx.keepHistory) {
+    pushBounded(profile.events, {
+      name: event.name, time, properties: event.properties, ...(event.app_id === undefined ? {} : { app_id: event.app_id }),
+    }, ctx.store.historySize);
+  }
   return 1;
 }
 
@@ -321,10 +328,12 @@ function startDoubleOptIn(profile: ProfileRecord, eventName: string, ctx: Handle
 function applyPurchase(profile: ProfileRecord, purchase: PreparedPurchase, ctx: HandlerContext): number {
   const time = clampTime(purchase.timeMs, ctx.nowMs);
   summarize(profile.purchases, purchase.product_id, time, purchase.quantity);
-  pushBounded(profile.purchase_history, {
-    product_id: purchase.product_id, currency: purchase.currency, price: purchase.price, quantity: purchase.quantity,
-    time, properties: purchase.properties, ...(purchase.app_id === undefined ? {} : { app_id: purchase.app_id }),
-  }, ctx.store.historySize);
+  if (ctx.keepHistory) {
+    pushBounded(profile.purchase_history, {
+      product_id: purchase.product_id, currency: purchase.currency, price: purchase.price, quantity: purchase.quantity,
+      time, properties: purchase.properties, ...(purchase.app_id === undefined ? {} : { app_id: purchase.app_id }),
+    }, ctx.store.historySize);
+  }
   profile.total_revenue += purchase.price * purchase.quantity;
   return purchase.quantity + Object.keys(purchase.properties).length;
 }

@@ -37,6 +37,33 @@ describe('Braze sandbox misbehaviour on purpose', () => {
       expect(c.sandbox.state.config().latency).toBeNull();
     });
 
+    for (const lean of [false, true]) {
+      it(`changes latency and limits between runs through PUT /_sandbox/config, without a restart (${lean ? 'lean' : 'normal'} mode)`, async () => {
+        const c = await start({ lean, latencyMs: 0 });
+        const run = async () => {
+          await c.control('POST', '/reset');
+          const reply = await c.track({ events: [{ external_id: 'u1', name: 'seen', time: new Date().toISOString() }] });
+          expect(reply.status).toBe(201);
+          return { reply, age: c.sandbox.state.counters().eventAgeMs.min! };
+        };
+        const put = await c.control('PUT', '/config', { latencyMs: 80, limits: 'unlimited' });
+        expect(put.status).toBe(200);
+        expect(put.body).toMatchObject({ latency: { fixedMs: 80 }, limits: 'unlimited' });
+        const slow = await run();
+        expect(slow.age).toBeGreaterThanOrEqual(atLeast(80));
+        expect(slow.reply.headers.get('x-ratelimit-limit')).toBeNull();
+
+        expect((await c.control('PUT', '/config', { latencyMs: 30, limits: 'default' })).body).toMatchObject({ latency: { fixedMs: 30 }, limits: 'default' });
+        const faster = await run();
+        expect(faster.age).toBeGreaterThanOrEqual(atLeast(30));
+        expect(faster.reply.headers.get('x-ratelimit-limit')).toBe('3000');
+
+        expect((await c.control('PUT', '/config', { latencyMs: 0 })).body.latency).toBeNull();
+        expect((await c.control('GET', '/config')).body).toMatchObject({ latency: null, limits: 'default' });
+        expect((await c.control('PUT', '/config', { latencyMs: -1 })).status).toBe(400);
+      });
+    }
+
     it('adds standing fault latency only on the listed paths', async () => {
       const c = await start();
       c.sandbox.state.faults.set({ paths: ['/users/track'], latency: { fixedMs: 30 } });
