@@ -37,6 +37,7 @@ export function metricsObserver(m: Metrics): PipelineObserver {
       m.opsQueued.set(queued);
       m.opsInFlight.set(inFlight);
     },
+    requestConcurrency: (endpoint, limit) => m.requestConcurrency.set({ endpoint }, limit),
     consumerLag: (topic, partition, lag) => m.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag)),
     consumerLagReset: () => m.consumerLag.reset(),
     offsetCommitted: (topic) => m.offsetsCommitted.inc({ topic }),

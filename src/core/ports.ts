@@ -103,6 +103,8 @@ export interface PipelineObserver {
   brazeRetry(endpoint: string, reason: string): void;
   rateLimitWait(endpoint: string, waitMs: number): void;
   opsInFlight(queued: number, inFlight: number): void;
+  /** The requests an endpoint may have in flight now (adaptive, below braze.maxConcurrentRequests); reported when it changes. */
+  requestConcurrency(endpoint: string, limit: number): void;
   /** Records between a partition's committed offset and its log end. */
   consumerLag(topic: string, partition: number, lag: number): void;
   /** A new assignment: forget every partition's lag (each owned one reports again). */
@@ -126,6 +128,7 @@ export const NOOP_OBSERVER: PipelineObserver = {
   brazeRetry() {},
   rateLimitWait() {},
   opsInFlight() {},
+  requestConcurrency() {},
   consumerLag() {},
   consumerLagReset() {},
   offsetCommitted() {},

@@ -55,6 +55,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     rateLimitWaitSeconds: new Counter({ name: 'tributary_rate_limit_wait_seconds_total', help: 'Time requests waited for the rate budget (sum of announced waits).', labelNames: ['endpoint'], registers }),
     opsQueued: new Gauge({ name: 'tributary_ops_queued', help: 'Operations waiting to be sent (including retries waiting).', registers }),
     opsInFlight: new Gauge({ name: 'tributary_ops_in_flight', help: 'Operations in a request that has not completed.', registers }),
+    requestConcurrency: new Gauge({ name: 'tributary_braze_concurrency_limit', help: 'Requests an endpoint may have in flight now: rate budget x observed latency (with a margin), halved after failures, at most braze.maxConcurrentRequests.', labelNames: ['endpoint'], registers }),
     consumerLag: new Gauge({ name: 'tributary_consumer_lag', help: 'Records between the committed offset and the log end (high watermark), per partition this member owns, as kafka-consumer-groups.sh --describe reports it.', labelNames: ['topic', 'partition'], registers }),
     offsetsCommitted: new Counter({ name: 'tributary_offset_commits_total', help: 'Partition offsets committed.', labelNames: ['topic'], registers }),
     identityLookups: new Counter({ name: 'tributary_identity_lookups_total', help: 'Identity look-ups by email, by outcome: cache_hit, found, not_found (answered by /users/export/ids), coalesced (shared another look-up\'s request), error (dead-lettered).', labelNames: ['outcome'], registers }),

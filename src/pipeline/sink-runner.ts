@@ -114,6 +114,8 @@ class SinkState<T> {
   latencyMs: number | null = null;
   /** The failure-driven part of the limit: halved by a failed request, grown back by one per answer. */
   window: number;
+  /** The concurrency last reported to the observer. */
+  reportedConcurrency = -1;
   private share: number;
 
   constructor(readonly setup: SinkSetup, share: number) {
@@ -360,6 +362,11 @@ export class SinkRunner<T> {
     const { clock } = this.options;
     const lane = s.endpoint;
     const policy = s.policy;
+    const limit = s.concurrency;
+    if (limit !== s.reportedConcurrency) {
+      s.reportedConcurrency = limit;
+      this.options.observer.requestConcurrency(lane, limit);
+    }
     while (s.requestsInFlight < s.concurrency && (s.problem === null || s.probeAllowed)) {
       const now = clock.now();
       if (!s.open) {

@@ -34,6 +34,7 @@ function setup(latencyMs: number, rate: { limit: number; windowMs: number }, max
   const clock = new FakeClock();
   const transport = new TimedTransport(clock, latencyMs);
   let delivered = 0;
+  const limits: number[] = [];
   const runner = new SinkRunner<{ n: number }>({
     transport,
     retry: { maxAttempts: 1_000, baseMs: 10, maxMs: 10 },
@@ -41,7 +42,7 @@ function setup(latencyMs: number, rate: { limit: number; windowMs: number }, max
     sinks: [{ policy: usersTrackSink({ mode: 'combined', maxObjects: 75, maxBytes: 1_000_000, lingerMs: 5 }), rate, maxConcurrentRequests }],
     clock,
     random: () => 0.5,
-    observer: NOOP_OBSERVER,
+    observer: { ...NOOP_OBSERVER, requestConcurrency: (_endpoint, limit) => void limits.push(limit) },
     isCurrent: () => true,
     onOutcome: (_t, _op, outcome) => {
       if (outcome.delivered) delivered++;
@@ -53,7 +54,7 @@ function setup(latencyMs: number, rate: { limit: number; windowMs: number }, max
       runner.push({ kind: 'track.attributes', user: { external_id: `u${i}` }, attributes: { AIQ_1_1: true } }, { n: i });
     }
   };
-  return { clock, transport, runner, load, delivered: () => delivered };
+  return { clock, transport, runner, load, limits, delivered: () => delivered };
 }
 
 describe('adaptive request concurrency', () => {
@@ -64,6 +65,9 @@ describe('adaptive request concurrency', () => {
     await t.clock.advance(1000);
     expect(t.transport.peak).toBeGreaterThanOrEqual(100);
     expect(t.transport.peak).toBeLessThanOrEqual(140);
+    // Reported as it changes (tributary_braze_concurrency_limit): from the starting 8 up to about 126.
+    expect(t.limits[0]).toBe(8);
+    expect(Math.max(...t.limits)).toBeGreaterThanOrEqual(120);
     await t.clock.advance(10_000);
     expect(t.delivered()).toBe(600 * 75);
   });
