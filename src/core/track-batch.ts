@@ -47,8 +47,7 @@ const CATEGORY: Record<TrackArrayName, number> = { attributes: 0, events: 1, pur
 const NEAR_BYTE_CAP = 0.95;
 
 interface Slot<R> {
-  object: object;
-  /** JSON.stringify(object): measured once, and the body is joined from these. */
+  /** The object's JSON text: measured once, and the body is joined from these (the object itself is not kept). */
   json: string;
   bytes: number;
   readonly refs: R[];
@@ -117,7 +116,6 @@ export class TrackBatch<R> {
       const total = this.totalBytes - slot.bytes + bytes;
       if (total > this.policy.maxBytes) return this.refuse('bytes');
       slot.attributes = attributes;
-      slot.object = object;
       slot.json = json;
       this.objectBytes.attributes += bytes - slot.bytes;
       slot.bytes = bytes;
@@ -137,7 +135,6 @@ export class TrackBatch<R> {
     if (op.kind === 'track.attributes') {
       // Ops are immutable: a merge builds a new attributes object, so the op's own is kept, not copied.
       this.attributes.push({
-        object,
         json,
         bytes,
         refs: [ref],
@@ -146,7 +143,7 @@ export class TrackBatch<R> {
         updateExistingOnly: op.updateExistingOnly,
       });
     } else {
-      this.slotsOf(array).push({ object, json, bytes, refs: [ref] });
+      this.slotsOf(array).push({ json, bytes, refs: [ref] });
     }
     this.objectBytes[array] += bytes;
     this.totalBytes = total;
@@ -187,25 +184,23 @@ export class TrackBatch<R> {
     return null;
   }
 
-  /** The request body plus, per array index, the refs of the ops in that object (several when merged), in offer order. */
-  build(): { body: TrackRequestBody; json: string; refs: { attributes: R[][]; events: R[][]; purchases: R[][] } } {
-    const body: TrackRequestBody = {};
+  /**
+   * The request body as JSON text (what is sent), the body as data (parsed from that text when read: only
+   * inspection needs it), and per array index the refs of the ops in that object (several when merged), in
+   * offer order.
+   */
+  build(): { readonly body: TrackRequestBody; json: string; refs: { attributes: R[][]; events: R[][]; purchases: R[][] } } {
     const parts: string[] = [];
-    if (this.attributes.length > 0) {
-      body.attributes = this.attributes.map((s) => s.object);
-      parts.push(`"attributes":[${this.attributes.map((s) => s.json).join(',')}]`);
-    }
-    if (this.events.length > 0) {
-      body.events = this.events.map((s) => s.object);
-      parts.push(`"events":[${this.events.map((s) => s.json).join(',')}]`);
-    }
-    if (this.purchases.length > 0) {
-      body.purchases = this.purchases.map((s) => s.object);
-      parts.push(`"purchases":[${this.purchases.map((s) => s.json).join(',')}]`);
-    }
+    if (this.attributes.length > 0) parts.push(`"attributes":[${this.attributes.map((s) => s.json).join(',')}]`);
+    if (this.events.length > 0) parts.push(`"events":[${this.events.map((s) => s.json).join(',')}]`);
+    if (this.purchases.length > 0) parts.push(`"purchases":[${this.purchases.map((s) => s.json).join(',')}]`);
+    const json = `{${parts.join(',')}}`;
+    let body: TrackRequestBody | undefined;
     return {
-      body,
-      json: `{${parts.join(',')}}`,
+      get body(): TrackRequestBody {
+        return (body ??= JSON.parse(json) as TrackRequestBody);
+      },
+      json,
       refs: {
         attributes: this.attributes.map((s) => [...s.refs]),
         events: this.events.map((s) => [...s.refs]),
