@@ -356,7 +356,8 @@ export function recordingTransport(writeLine: (line: string) => void): BrazeTran
   const counts: DryRunCounts = { requests: 0, objects: 0, dataPoints: 0 };
   return {
     counts,
-    async post(path: string, body: unknown): Promise<BrazeHttpResponse> {
+    async post(path: string, data: unknown, _signal?: AbortSignal, json?: string): Promise<BrazeHttpResponse> {
+      const body: unknown = json === undefined ? data : JSON.parse(json);
       writeLine(JSON.stringify({ endpoint: path, method: 'POST', body }));
       countRequest(path, body, counts);
       if (path === '/users/export/ids') return answer(201, { users: [], invalid_user_ids: [], message: 'success' });

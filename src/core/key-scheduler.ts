@@ -14,6 +14,8 @@ export interface ScheduledItem<T> {
   attempt: number;
   /** Not handed out before this instant. 0 for new items. */
   notBeforeMs: number;
+  /** Handed out by take() and not landed yet (kept by the scheduler). */
+  flying: boolean;
 }
 
 /** The caller's answer for one offered item. */
@@ -56,7 +58,8 @@ export class KeyScheduler<T> {
   private readonly keys = new Map<string, KeyState<T>>();
   private readonly readyByLane = new Map<string, Deque<ReadyEntry<T>>>();
   private readonly timers = new TimerHeap<T>();
-  private readonly flying = new Set<ScheduledItem<T>>();
+  /** Items handed out and not landed; each carries its own mark (no set to add to and delete from per item). */
+  private flyingCount = 0;
   private queuedCount = 0;
   private nextId = 0;
   private nextSeq = 0;
@@ -66,7 +69,7 @@ export class KeyScheduler<T> {
 
   /** Append `payload` to the queue of `key`, to be taken by `lane`. */
   push(key: string, payload: T, lane = DEFAULT_LANE): ScheduledItem<T> {
-    const item: ScheduledItem<T> = { id: ++this.nextId, seq: ++this.nextSeq, key, lane, payload, attempt: 1, notBeforeMs: 0 };
+    const item: ScheduledItem<T> = { id: ++this.nextId, seq: ++this.nextSeq, key, lane, payload, attempt: 1, notBeforeMs: 0, flying: false };
     let st = this.keys.get(key);
     if (st === undefined) {
       st = { key, queue: new Deque(), inFlight: 0, place: 'none', token: 0 };
@@ -117,7 +120,8 @@ export class KeyScheduler<T> {
           if (verdict === 'accept') {
             st.queue.shift();
             st.inFlight++;
-            this.flying.add(item);
+            item.flying = true;
+            this.flyingCount++;
             this.queuedCount--;
             accepted.push(item);
             continue;
@@ -179,7 +183,7 @@ export class KeyScheduler<T> {
     while (at < st.queue.length && precedes(st.queue.at(at) as ScheduledItem<T>, item)) at++;
     const created: ScheduledItem<T>[] = [];
     for (const n of next) {
-      const child: ScheduledItem<T> = { id: item.id, seq: ++this.nextSeq, key: item.key, lane: n.lane, payload: n.payload, attempt: 1, notBeforeMs: 0 };
+      const child: ScheduledItem<T> = { id: item.id, seq: ++this.nextSeq, key: item.key, lane: n.lane, payload: n.payload, attempt: 1, notBeforeMs: 0, flying: false };
       st.queue.insert(at++, child);
       this.queuedCount++;
       created.push(child);
@@ -194,11 +198,11 @@ export class KeyScheduler<T> {
   }
 
   get inFlight(): number {
-    return this.flying.size;
+    return this.flyingCount;
   }
 
   get size(): number {
-    return this.queuedCount + this.flying.size;
+    return this.queuedCount + this.flyingCount;
   }
 
   /** User keys holding queued or in-flight items. */
@@ -315,9 +319,11 @@ export class KeyScheduler<T> {
   }
 
   private land(item: ScheduledItem<T>, action: string): KeyState<T> {
-    if (!this.flying.delete(item)) {
+    if (!item.flying) {
       throw new TributaryError('scheduler_item_not_in_flight', `${action}: item ${item.id} is not in flight`);
     }
+    item.flying = false;
+    this.flyingCount--;
     const st = this.keys.get(item.key) as KeyState<T>;
     st.inFlight--;
     return st;
@@ -333,7 +339,8 @@ export class KeyScheduler<T> {
     for (let i = accepted.length - 1; i >= 0; i--) {
       const item = accepted[i];
       const st = this.keys.get(item.key) as KeyState<T>;
-      this.flying.delete(item);
+      item.flying = false;
+      this.flyingCount--;
       st.inFlight--;
       st.queue.unshift(item);
       this.queuedCount++;

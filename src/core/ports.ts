@@ -16,7 +16,10 @@ export interface BrazeHttpResponse {
  * (the caller classifies it); rejects only on network errors and timeouts, with errors that never carry the key.
  */
 export interface BrazeTransport {
-  /** `json`, when given, is `body` already serialized (JSON.stringify(body)); the transport sends it as is. */
+  /**
+   * `json`, when given, is the body already serialized: the transport sends it as is, and `body` is then
+   * undefined (a transport that wants the body as data parses `json`).
+   */
   post(path: string, body: unknown, signal?: AbortSignal, json?: string): Promise<BrazeHttpResponse>;
   /** `query` values that are lists repeat the parameter (`phone=a&phone=b`). */
   get(path: string, query: Readonly<Record<string, string | readonly string[]>>): Promise<BrazeHttpResponse>;

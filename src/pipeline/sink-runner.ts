@@ -28,7 +28,8 @@ export interface SinkSetup {
   readonly rate: { readonly limit: number; readonly windowMs: number };
   /**
    * Most requests in flight at once. Below it the runner adapts: as many as the rate budget can use at the
-   * observed latency (Little's law), halved after a failed request and grown back by one per answer.
+   * observed latency (Little's law), halved after a 5xx or network failure (not below 8) and grown back by one
+   * per answer.
    */
   readonly maxConcurrentRequests: number;
   /** Infrastructure the data does not depend on (Kafka): retried for as long as it takes, never dead-lettered. */
@@ -149,9 +150,13 @@ class SinkState<T> {
     if (this.window < this.setup.maxConcurrentRequests) this.window++;
   }
 
-  /** A request failed (5xx, 429, network): fewer requests go out until answers come back. */
+  /**
+   * A request failed (5xx, network): fewer requests go out until answers come back, down to the starting
+   * floor. A 429 is not counted here: the rate budget already pauses for it.
+   */
   failed(): void {
-    this.window = Math.max(1, Math.floor(Math.min(this.window, this.requestsInFlight + 1) / 2));
+    const floor = Math.min(this.setup.maxConcurrentRequests, MIN_ADAPTIVE_CONCURRENCY);
+    this.window = Math.max(floor, Math.floor(Math.min(this.window, this.requestsInFlight + 1) / 2));
   }
 
   get policy(): SinkPolicy<Op> {
@@ -457,7 +462,7 @@ export class SinkRunner<T> {
         });
       return;
     }
-    const sent = req.method === 'HTTP' ? this.sendToPartner(req) : req.method === 'POST' ? transport.post(req.path, req.body, undefined, req.json) : transport.get(req.path, req.query);
+    const sent = req.method === 'HTTP' ? this.sendToPartner(req) : req.method === 'POST' ? (req.json === undefined ? transport.post(req.path, req.body) : transport.post(req.path, undefined, undefined, req.json)) : transport.get(req.path, req.query);
     sent
       .then(
         (res): Verdict<Item<T>> | { kind: 'network' } => {
@@ -465,8 +470,8 @@ export class SinkRunner<T> {
           const info = parseRateLimitHeaders(res.headers, now);
           s.budget.observe(info, now);
           if (res.status === 429) s.budget.on429(info, now);
-          if (res.status === 429 || res.status >= 500) s.failed();
-          else s.answered(now - startedAt);
+          if (res.status >= 500) s.failed();
+          else if (res.status !== 429) s.answered(now - startedAt);
           observer.brazeRequest(s.endpoint, String(res.status), now - startedAt, job.objects, job.flushReason);
           return job.read(res);
         },

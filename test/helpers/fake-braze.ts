@@ -17,8 +17,8 @@ export class FakeBrazeTransport implements BrazeTransport {
 
   constructor(public respond: Responder = () => ({ status: 201, body: { message: 'success' } })) {}
 
-  post(path: string, body: unknown): Promise<BrazeHttpResponse> {
-    return this.answer({ path, body: structuredClone(body) as SentRequest['body'] });
+  post(path: string, body: unknown, _signal?: AbortSignal, json?: string): Promise<BrazeHttpResponse> {
+    return this.answer({ path, body: (json === undefined ? structuredClone(body) : JSON.parse(json)) as SentRequest['body'] });
   }
 
   get(path: string, query: Readonly<Record<string, string | readonly string[]>>): Promise<BrazeHttpResponse> {

@@ -31,7 +31,7 @@ export function createBrazeTransport(options: BrazeTransportOptions): ClosableBr
         method,
         path,
         headers,
-        ...(body === undefined ? {} : { body: json ?? JSON.stringify(body) }),
+        ...(json !== undefined ? { body: json } : body === undefined ? {} : { body: JSON.stringify(body) }),
         // The pool's headers and body timeouts bound every request; a caller's signal can end one sooner.
         ...(signal ? { signal } : {}),
       });

@@ -20,8 +20,8 @@ interface Call {
 class HeldTransport {
   readonly calls: Call[] = [];
 
-  post(path: string, body: unknown): Promise<BrazeHttpResponse> {
-    return this.hold('POST', path, structuredClone(body));
+  post(path: string, body: unknown, _signal?: AbortSignal, json?: string): Promise<BrazeHttpResponse> {
+    return this.hold('POST', path, json === undefined ? structuredClone(body) : JSON.parse(json));
   }
 
   get(path: string, query: unknown): Promise<BrazeHttpResponse> {
