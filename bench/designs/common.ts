@@ -108,6 +108,8 @@ export function lifecycle(stop: () => Promise<void>): void {
   const onSignal = () => {
     if (stopping) process.exit(130);
     stopping = true;
+    // Bounded: a consumer whose broker is gone may never finish disconnecting.
+    setTimeout(() => process.exit(0), 3000).unref();
     void stop().finally(() => process.exit(0));
   };
   process.on('SIGTERM', onSignal);

@@ -96,7 +96,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 export function spawnChild(name: string, command: string, args: readonly string[], options: SpawnOptions): Child {
   const pin = options.cpu !== null && pinning?.pinned === true;
   const [cmd, argv] = pin ? ['taskset', ['-c', String(options.cpu), command, ...args]] : [command, [...args]];
-  const proc = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so stopping it also stops whatever it started (a wrapper script's children).
+  const proc = spawn(cmd, argv, { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (proc.pid === undefined) throw new Error(`could not start ${name} (${command})`);
   const file = join(logDir, `${name}.log`);
   const log: WriteStream | null = logDir ? createWriteStream(file) : null;
@@ -135,15 +136,26 @@ export function spawnChild(name: string, command: string, args: readonly string[
       return () => listeners.delete(fn);
     },
     stop: async (graceMs = 5000) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        signalGroup(proc.pid!, 'SIGTERM');
+        const timer = setTimeout(() => signalGroup(proc.pid!, 'SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Anything of its group still there (its own children) goes too.
+      signalGroup(proc.pid!, 'SIGKILL');
     },
   };
   children.add(child);
   return child;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
 }
 
 /** Resolves with the first stdout line for which `parse` returns a value; rejects on exit or timeout. */
@@ -175,13 +187,7 @@ export async function stopAllChildren(graceMs = 3000): Promise<void> {
 
 /** Last resort at exit: SIGKILL whatever is left (synchronous, for process.on('exit')). */
 export function killAllChildrenNow(): void {
-  for (const c of children) {
-    try {
-      c.process.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  for (const c of children) signalGroup(c.pid, 'SIGKILL');
 }
 
 // ---------------------------------------------------------------------------------------------
