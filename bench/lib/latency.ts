@@ -63,13 +63,17 @@ function bucketsOf(h: Record<string, unknown>): Bucket[] | null {
 }
 
 /**
- * Reads the sandbox's event-age histogram, whatever reasonable shape it has: quantiles given directly
- * (p50/p95/p99, possibly under `percentiles` or `quantiles`), or buckets (cumulative or not), whose quantiles
- * are then their buckets' upper bounds (never lower than the truth). Null when absent or unreadable.
+ * Reads the sandbox's event-age histogram, whatever reasonable shape it has. From its buckets (cumulative or not)
+ * when it has them: each quantile is then the upper bound of the bucket it falls in, never lower than the truth.
+ * Otherwise from the quantiles it gives (p50/p95/p99, possibly under `percentiles` or `quantiles`). Null when
+ * absent, empty or unreadable.
  */
 export function readEventAge(c: BrazeCounters): Quantiles | null {
   const h = c.eventAgeMs;
   if (!isObj(h)) return null;
+  const max = num(h.max ?? h.maxMs);
+  const fromBuckets = bucketQuantiles(h);
+  if (fromBuckets) return { ...fromBuckets, ...(max === undefined ? {} : { max }) };
   for (const src of [h, h.percentiles, h.quantiles]) {
     if (!isObj(src)) continue;
     const p50 = num(src.p50 ?? src.p50Ms ?? src['0.5']);
@@ -77,10 +81,13 @@ export function readEventAge(c: BrazeCounters): Quantiles | null {
     const p99 = num(src.p99 ?? src.p99Ms ?? src['0.99']);
     if (p50 !== undefined && p95 !== undefined && p99 !== undefined) {
       const count = num(h.count) ?? num(h.n) ?? num(h.total) ?? 0;
-      const max = num(h.max ?? h.maxMs);
-      return { count, p50, p95, p99, ...(max === undefined ? {} : { max }), method: 'the Braze sandbox\'s event-age histogram (eventAgeMs), its quantiles' };
+      return { count, p50, p95, p99, ...(max === undefined ? {} : { max }), method: "the Braze sandbox's event-age histogram (eventAgeMs), its own quantiles" };
     }
   }
+  return null;
+}
+
+function bucketQuantiles(h: Record<string, unknown>): Omit<Quantiles, 'max'> | null {
   const buckets = bucketsOf(h);
   if (!buckets || buckets.length === 0) return null;
   const stated = num(h.count) ?? num(h.total) ?? num(h.n);
@@ -97,8 +104,11 @@ export function readEventAge(c: BrazeCounters): Quantiles | null {
   const total = cum[cum.length - 1]!.count;
   if (total === 0) return null;
   const q = (p: number) => cum.find((b) => b.count >= p * total)?.upper ?? Infinity;
-  const max = num(h.max ?? h.maxMs);
-  return { count: total, p50: q(0.5), p95: q(0.95), p99: q(0.99), ...(max === undefined ? {} : { max }), method: 'the Braze sandbox\'s event-age histogram (eventAgeMs), bucket upper bounds' };
+  const own = num(h.p99);
+  return {
+    count: total, p50: q(0.5), p95: q(0.95), p99: q(0.99),
+    method: `the Braze sandbox's event-age histogram (eventAgeMs): upper bounds of the buckets the quantiles fall in${own === undefined ? '' : ` (the sandbox's own p99: ${Math.ceil(own)} ms)`}`,
+  };
 }
 
 /** Collects event ages from the request log, polling it often enough that no request is missed (gaps are counted). */

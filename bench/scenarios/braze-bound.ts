@@ -117,7 +117,11 @@ export async function brazeBound(ctx: BenchContext, keepStack: boolean, peer: Pe
     versus('(c) per-record: 1 request per record, 100 in flight', c, 50, '≥ 50x');
     if (d) {
       versus(`(d) Redpanda Connect, max_in_flight ${PEER_MAX_IN_FLIGHT}`, d, 1, '> 1x (ahead)');
-      if (peer.ok && peer.module.PEER_ORDER_NOTE) rows.push({ scenario: title, subject: '(d) Redpanda Connect', metric: 'per-user order', value: '', notes: peer.module.PEER_ORDER_NOTE });
+      const note = peer.ok ? peer.module.PEER_ORDER_NOTE : '';
+      if (note) {
+        const kept = /^\s*no\b/i.test(note) ? 'not kept' : /^\s*yes\b/i.test(note) ? 'kept' : 'see notes';
+        rows.push({ scenario: title, subject: '(d) Redpanda Connect', metric: 'keeps per-user order?', value: kept, notes: note });
+      }
     } else {
       rows.push({ scenario: title, subject: '(d) Redpanda Connect', metric: 'objects/s at Braze', value: 'skipped', target: '> 1x (ahead)', verdict: 'n/a', notes: peerNote });
     }
