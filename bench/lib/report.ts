@@ -21,6 +21,8 @@ export interface ScenarioResult {
   readonly rows: Row[];
   /** Warnings that bear on the figures (the sandbox near its core's limit, a run cut by its time box, …). */
   readonly flags: string[];
+  /** The largest share of its core the sandbox used over a measured window of this scenario. */
+  readonly sandboxShare: number;
 }
 
 export const int = (n: number) => Math.round(n).toLocaleString('en-US');

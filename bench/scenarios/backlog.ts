@@ -32,7 +32,7 @@ export async function backlog(ctx: BenchContext): Promise<ScenarioResult> {
     const mb = m.peakRss / 1e6;
     const drained = m.ending === 'finished' ? records : m.committed;
     return {
-      id: 4, title, flags: m.flags,
+      id: 4, title, flags: m.flags, sandboxShare: m.cpu.sandboxShare,
       parameters: [
         `${int(records)} actioniq.audience-membership records (${int(users)} users, ${partitions} partitions) produced before the processor starts (${fixed(p.seconds)} s, ${int(p.produced / p.seconds)} records/s: ${ctx.pinned ? 'a producer process on each core' : 'two producer processes'}, 5,000 records per send, 4 sends in flight each); offsets checked: all held from offset 0 (the sandbox broker's per-partition retention is 256 MiB; its RSS was ${fixed(brokerRss / 1e6, 0)} MB)`,
         "Braze sandbox: Braze's default limits, 100 ms latency",

@@ -129,7 +129,7 @@ export async function brazeBound(ctx: BenchContext, keepStack: boolean, peer: Pe
     keep = keepStack;
     return {
       result: {
-        id: 1, title, rows, flags,
+        id: 1, title, rows, flags, sandboxShare: Math.max(...[a, b, c, ...(d ? [d] : [])].map((m) => m.cpu.sandboxShare)),
         parameters: [
           `${int(s.records)} actioniq.audience-membership records (Avro, keyed by user), ${int(s.users)} users, ${s.partitions} partitions, produced before any contestant starts (${int(produced.produced)} in ${fixed(produced.seconds)} s)`,
           "Braze sandbox: Braze's default limits (3,000 /users/track per 3 s), 75 objects per request combined, 100 ms latency",
@@ -171,7 +171,7 @@ export async function cpuCost(ctx: BenchContext, shared: Stack | null): Promise<
     const usPerRecord = (m.cpu.procS * 1e6) / Math.max(1, units);
     const recordsPerS = finished ? s.records / m.window.seconds : m.objects.overall;
     return {
-      id: 2, title, flags: m.flags,
+      id: 2, title, flags: m.flags, sandboxShare: m.cpu.sandboxShare,
       parameters: [
         `${int(s.records)} actioniq.audience-membership records, ${int(s.users)} users, ${s.partitions} partitions: ${produced}`,
         'Braze sandbox unlimited, 0 ms latency: tributary (defaults) runs as fast as its core allows',

@@ -35,7 +35,7 @@ export async function hotUser(ctx: BenchContext, s1Rate: number | null): Promise
     const rate = Math.min(r.overall, r.steady);
     const rel = s1Rate === null ? null : rate / s1Rate;
     return {
-      id: 5, title, flags: m.flags,
+      id: 5, title, flags: m.flags, sandboxShare: m.cpu.sandboxShare,
       parameters: [
         `as scenario 1 (${int(s.records)} records, ${int(s.users)} users, ${s.partitions} partitions, Braze default limits, 100 ms), with ${HOT_SHARE * 100} % of the records from one user (produced in ${fixed(p.seconds)} s)`,
         "the others' objects are bounded from below by (objects - 2xx requests): tributary merges one user's attribute updates in a request, so a request carries at most one object of the hot user",

@@ -102,7 +102,7 @@ export async function latency(ctx: BenchContext): Promise<ScenarioResult> {
         notes: `processor ${pct(shares.proc)} of core 0; sandbox ${pct(shares.sb)}, producer ${pct(shares.prod)}, orchestrator ${pct(shares.self)} of core 1; processor delivered ${metrics ? int(metricSum(metrics, 'tributary_records_delivered_total')) : '?'} records in all`,
       });
       return {
-        id: 3, title, rows, flags,
+        id: 3, title, rows, flags, sandboxShare: shares.sb,
         parameters: [
           `actioniq.events records (Avro, keyed by user, 200,000 users, 8 partitions) produced live at ${int(RATE)} records/s by a producer process on core 1, each with \`timestamp\` = the moment it was made`,
           'Braze sandbox at 50 ms latency, default limits',

@@ -37,7 +37,7 @@ export async function mixedPartners(ctx: BenchContext): Promise<ScenarioResult> 
     const dead = m.metrics ? metricSum(m.metrics, 'tributary_records_dead_lettered_total') : NaN;
     const lookups = sumValues(last.byEndpoint['POST /users/export/ids'] ?? {});
     return {
-      id: 6, title, flags: m.flags,
+      id: 6, title, flags: m.flags, sandboxShare: m.cpu.sandboxShare,
       parameters: [
         `${int(records)} records over ${topics.length} topics (Avro, keyed by user; ${int(users)} users, 8 partitions) from SampleRecordGenerator (ActionIQ 70 %, Extole 18 %, Komo 12 %, Quikly ${QUIKLY_SHARE * 100} % of records, none deliberately invalid), produced in ${fixed(p.seconds)} s`,
         `Braze sandbox: default limits, 100 ms, the sample SMS subscription group declared (--sms-group ${SAMPLE_SMS_GROUP}); tributary: defaults plus the sample Komo hub (partners.komo.hubs), without which Komo records are dead-lettered`,
