@@ -1,4 +1,4 @@
-/** One row of the benchmark table written to BENCHMARKS.md by `npm run bench`. */
+/** One row of kafka-throughput.ts's figures (`npm run bench -- kafka-throughput`). */
 export interface BenchResult {
   readonly scenario: string;
   readonly metric: string;
@@ -6,6 +6,3 @@ export interface BenchResult {
   readonly unit: string;
   readonly notes?: string;
 }
-
-/** Every bench/<name>.ts exports a `run` of this type and is bounded in time (well under a minute). */
-export type BenchScenario = () => Promise<BenchResult[]>;
