@@ -152,6 +152,13 @@ export class RateBudget {
       return;
     }
     const ours = Math.max(1, Math.floor(info.remaining * this.currentShare));
+    // Our own log already keeps us within the budget: pace only when Braze has less left than we would still
+    // send in this window by ourselves (someone else uses the workspace too). Pacing on every answer would
+    // slow us for nothing, since Braze's reset is in whole seconds and always looks later than it is.
+    if (ours >= this.cap - this.grantsSince(now - this.window)) {
+      this.paceUntilMs = 0;
+      return;
+    }
     const intervalMs = (untilMs - now) / ours;
     if (intervalMs > this.window / this.cap) {
       this.paceIntervalMs = intervalMs;
@@ -221,6 +228,20 @@ export class RateBudget {
 
   private pauseUntil(untilMs: number): void {
     if (untilMs > this.pausedUntil) this.pausedUntil = untilMs;
+  }
+
+  /** Grants after `since` (the ring holds grant instants in order, oldest at `start`): a binary search. */
+  private grantsSince(since: number): number {
+    const n = this.ring.length;
+    const at = (i: number) => this.ring[(this.start + i) % n]!;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (at(mid) > since) hi = mid;
+      else lo = mid + 1;
+    }
+    return n - lo;
   }
 
   private grantsOldestFirst(): number[] {

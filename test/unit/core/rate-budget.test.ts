@@ -180,6 +180,17 @@ describe('RateBudget', () => {
       expect(budget.tryAcquire(1)).toBe(0);
     });
 
+    it('does not pace on headers that only restate its own use (a reset rounded up to whole seconds looks later than it is)', () => {
+      const budget = new RateBudget({ limit: 3000, windowMs: 3000 });
+      for (let i = 0; i < 130; i++) expect(budget.tryAcquire(0)).toBe(0);
+      // Braze counted exactly our 130 and rounds its reset up: 2,870 left "in 3.9 s" would pace at 1.36 ms.
+      budget.observe({ remaining: 2870, resetAtMs: 3900 }, 100);
+      for (let i = 0; i < 50; i++) expect(budget.tryAcquire(100)).toBe(0);
+      // Someone else spent most of the window: now it paces.
+      budget.observe({ remaining: 500, resetAtMs: 3900 }, 100);
+      expect(budget.tryAcquire(100)).toBeGreaterThan(0);
+    });
+
     it('ignores headers that say nothing usable', () => {
       const budget = new RateBudget({ limit: 10, windowMs: 1000 });
       budget.observe({ limit: 10 }, 0);
