@@ -3,7 +3,7 @@
  * keyed by user. Shared by the producer process (which writes them) and the orchestrator (which knows what to
  * expect).
  */
-import { SampleRecordGenerator, type SampleRecord } from '../../src/app/sample-records.js';
+import { SampleRecordGenerator, mulberry32, type SampleRecord } from '../../src/app/sample-records.js';
 
 export type DatasetSpec =
   /** actioniq.audience-membership: one boolean attribute per record; `hotShare` of the records from one user. */
@@ -21,16 +21,6 @@ const EVENT_NAMES = ['product_viewed', 'cart_abandoned', 'store_visit', 'app_ope
 /** A fixed instant for the membership records' updated_at, so runs are identical. */
 const UPDATED_AT = Date.UTC(2026, 0, 1);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const userId = (n: number) => `u${String(n).padStart(7, '0')}`;
 

@@ -32,7 +32,8 @@ export const SAMPLE_KOMO_HUB_CONFIG = {
   [SAMPLE_KOMO_HUB]: { userMatch: 'email_alias' as const, fields: { first_name: 'first_name', favourite_flavour: 'komo_favourite_flavour', quiz_score: 'komo_quiz_score' } },
 };
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence, so sample data is repeatable. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

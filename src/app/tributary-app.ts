@@ -16,7 +16,7 @@ import { readReceivedBody, type ReceivedEvent } from '../partners/braze-events/r
 import type { RequestListener } from 'node:http';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { KafkaSource } from '../adapters/kafka/kafka-source.js';
-import { checkTopics, unreachableKafka, type RequiredTopic } from '../adapters/kafka/topic-check.js';
+import { checkTopics, connectAdmin, type RequiredTopic } from '../adapters/kafka/topic-check.js';
 import { createDeadLetterWriter } from '../adapters/kafka/dead-letter-writer.js';
 import { createRecordProducer } from '../adapters/kafka/record-producer.js';
 import { fileURLToPath } from 'node:url';
@@ -401,11 +401,7 @@ export async function startTributary(config: TributaryConfig, deps: AppDeps = {}
   let shareAsked = 0;
   try {
     const admin = kafka.admin();
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw unreachableKafka(config.kafka.brokers, err);
-    }
+    await connectAdmin(admin, config.kafka.brokers);
     try {
       await checkTopics(admin, requiredTopics(config), {
         brokers: config.kafka.brokers,

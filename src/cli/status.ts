@@ -3,7 +3,7 @@ import { loadConfig, type TributaryConfig } from '../config/index.js';
 import { consumedTopics } from '../app/tributary-app.js';
 import { createKafka } from '../adapters/kafka/kafka-client.js';
 import { collectGroupStatus, type GroupStatus } from '../adapters/kafka/group-status.js';
-import { unreachableKafka } from '../adapters/kafka/topic-check.js';
+import { connectAdmin } from '../adapters/kafka/topic-check.js';
 
 const FLAGS: FlagSpec = {
   group: { type: 'string', help: 'consumer group (default: kafka.groupId of the configuration)' },
@@ -25,11 +25,7 @@ export async function readStatus(config: TributaryConfig, groupId: string = conf
     sasl: config.kafka.sasl,
   });
   const admin = kafka.admin();
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw unreachableKafka(config.kafka.brokers, err);
-  }
+  await connectAdmin(admin, config.kafka.brokers);
   try {
     return await collectGroupStatus(admin, { groupId, topics: [...consumedTopics(config).keys()], deadLetterTopic: config.topics.deadLetter });
   } finally {

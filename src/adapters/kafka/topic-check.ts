@@ -46,6 +46,15 @@ export function unreachableKafka(brokers: readonly string[], err: unknown): Trib
   );
 }
 
+/** Connects `admin`, or throws unreachableKafka (what to check) when Kafka cannot be reached. */
+export async function connectAdmin(admin: Pick<Admin, 'connect'>, brokers: readonly string[]): Promise<void> {
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw unreachableKafka(brokers, err);
+  }
+}
+
 /**
  * Checks that every required topic exists. Missing ones: without `wait` a `topics_missing` error naming them
  * with a create command each; with `wait`, polls until they exist (true) or the signal aborts (false).
