@@ -260,8 +260,8 @@ export class PipelineEngine {
     this.takeOver(topic, partition);
     const partner = handler?.partner ?? 'unknown';
     if (highWatermark !== undefined && messages.length > 0) this.reportLag(topic, partition, { logEnd: BigInt(highWatermark), firstFetched: BigInt(messages[0]!.offset) });
-    // Counted per batch, and offsets resolved once per run of records taken in without waiting: the consumer
-    // only needs to know them before the handler waits or returns (nothing else can run in between).
+    // Counted per batch, and offsets resolved before a wait for capacity, a yield or the return: the consumer
+    // needs them only then.
     const counts = { received: 0, mapped: 0, ops: 0 };
     let taken: string | null = null;
     const flush = () => {
@@ -294,9 +294,8 @@ export class PipelineEngine {
         if (!handler) {
           this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
         } else {
-          // Decoded one record at a time with an await each (a synchronous path for cached schemas stalled Extole
-          // look-up flows in one e2e test; see the performance note), then mapped and queued.
-          flush();
+          // One await per record (a synchronous path for cached schemas stalled look-up flows in an e2e test).
+          // Counts and offsets are not flushed for it: they are needed only before a long wait or the return.
           const decoded = await this.decodeWithRetry(record, control);
           // Stopping, or a new generation began while decoding: the record is fetched again later.
           if (decoded === null || gone()) return;

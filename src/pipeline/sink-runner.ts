@@ -372,7 +372,8 @@ export class SinkRunner<T> {
       s.reportedConcurrency = limit;
       this.options.observer.requestConcurrency(lane, limit);
     }
-    while (s.requestsInFlight < s.concurrency && (s.problem === null || s.probeAllowed)) {
+    // The limit moves only when answers arrive, never during this synchronous walk.
+    while (s.requestsInFlight < limit && (s.problem === null || s.probeAllowed)) {
       const now = clock.now();
       if (!s.open) {
         if (!this.scheduler.hasReady(now, lane)) return null;
