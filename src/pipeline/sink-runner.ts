@@ -281,7 +281,7 @@ export class SinkRunner<T> {
       const { refs } = open.batch.build();
       for (const item of refs) {
         this.releaseLeader(s, item);
-        if (this.options.isCurrent(item.payload.ticket)) this.scheduler.retry(item, now, false);
+        if (this.options.isCurrent(item.payload.ticket)) this.sendAgain(item, now, false);
         else this.abandon(item);
       }
     }
@@ -576,7 +576,7 @@ export class SinkRunner<T> {
             const last = verdict.kind === 'network' ? 'network' : `${verdict.reason} ${verdict.status}`;
             this.finish(s, it, { delivered: false, code: 'braze_retries_exhausted', detail: `gave up after ${it.attempt} attempts in ${now - it.payload.firstFailedAtMs} ms (last: ${last})` });
           } else {
-            this.scheduler.retry(it, at);
+            this.sendAgain(it, at, true);
           }
         }
         break;
@@ -592,7 +592,7 @@ export class SinkRunner<T> {
         const cap = Math.max(1, Math.ceil(job.items.length / 2));
         for (const it of current) {
           it.payload.maxBatchOps = Math.min(it.payload.maxBatchOps, cap);
-          this.scheduler.retry(it, now, false);
+          this.sendAgain(it, now, false);
         }
         break;
       }
@@ -601,7 +601,7 @@ export class SinkRunner<T> {
         // goes out every configRetryMs as a probe, and any other answer resumes delivery.
         const first = this.configProblem === null;
         s.problem = { endpoint: s.endpoint, status: verdict.status, message: redactText(verdict.message) };
-        for (const it of current) this.scheduler.retry(it, now, false);
+        for (const it of current) this.sendAgain(it, now, false);
         this.armProbe(s);
         if (first) this.callback(() => this.options.onConfigProblem?.(s.problem));
         break;
@@ -689,6 +689,23 @@ export class SinkRunner<T> {
     }
     this.notifyCapacity();
     if (continuation && continuation.length > 0) this.pump();
+  }
+
+  /**
+   * Puts an op back in its key's queue, due at `at`, and with it the ops that were to share its answer: they
+   * are in flight only through it, and one of them may be the next op of its own key, which would otherwise
+   * hold that key in flight, so the op itself would never be handed out again.
+   */
+  private sendAgain(item: Item<T>, at: number, countAttempt: boolean): void {
+    const followers = item.payload.followers;
+    item.payload.followers = undefined;
+    this.scheduler.retry(item, at, countAttempt);
+    if (followers) {
+      for (const f of followers) {
+        if (this.options.isCurrent(f.payload.ticket)) this.scheduler.retry(f, at, false);
+        else this.abandon(f);
+      }
+    }
   }
 
   /** Releases an op without an outcome: its record is fetched again. Its followers go back to their queues. */

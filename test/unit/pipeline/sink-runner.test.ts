@@ -259,6 +259,38 @@ describe('SinkRunner', () => {
     ]);
   });
 
+  it('sends a look-up refused with a 429 again with the look-ups that shared it, from one key or several', async () => {
+    const { clock, transport, runner, outcomes, ticket } = setup({ lingerMs: 0 });
+    // Two records of one email under one key (an Extole flow key), and one under another key, in one run.
+    runner.push(lookup('a@example.com'), ticket('one'), 'email:a@example.com');
+    runner.push(lookup('a@example.com'), ticket('two'), 'email:a@example.com');
+    runner.push(lookup('a@example.com'), ticket('three'), 'other');
+    await clock.advance(0);
+    expect(transport.open()).toHaveLength(1);
+    transport.open()[0]!.answer(429, { message: 'rate limited' }, { 'x-ratelimit-retry-after': '1' });
+    await clock.advance(1500);
+    expect(transport.open()).toHaveLength(1);
+    transport.open()[0]!.answer(201, { users: [] });
+    await clock.advance(0);
+    expect(transport.open()).toHaveLength(0);
+    expect(outcomes.map((o) => [o.ticket, o.outcome.delivered])).toEqual([['one', true], ['two', true], ['three', true]]);
+    expect(runner.size).toBe(0);
+  });
+
+  it('sends a look-up whose request failed again with the look-ups that shared it', async () => {
+    const { clock, transport, runner, outcomes, ticket } = setup({ lingerMs: 0 });
+    runner.push(lookup('a@example.com'), ticket('one'), 'email:a@example.com');
+    runner.push(lookup('a@example.com'), ticket('two'), 'email:a@example.com');
+    await clock.advance(0);
+    transport.open()[0]!.fail();
+    await clock.advance(5000);
+    expect(transport.open()).toHaveLength(1);
+    transport.open()[0]!.answer(201, { users: [] });
+    await clock.advance(0);
+    expect(outcomes.map((o) => o.ticket)).toEqual(['one', 'two']);
+    expect(runner.size).toBe(0);
+  });
+
   it('remembers a profile this instance created, so no look-up asks Braze for it', async () => {
     const { clock, transport, runner, outcomes, ticket, identity } = setup({ lingerMs: 0 });
     identity.remember('new@example.com', { user_alias: { alias_name: 'new@example.com', alias_label: 'email' } }, clock.now());
