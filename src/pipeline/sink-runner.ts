@@ -175,6 +175,9 @@ const CONCURRENCY_MARGIN = 1.25;
 /** Weight of the newest latency in the smoothed estimate. */
 const LATENCY_SMOOTHING = 0.2;
 
+/** How soon the runner looks at its queues again after an unexpected error while pumping. */
+const PUMP_RECOVERY_MS = 1000;
+
 /** After this many consecutive failed requests (5xx, network errors) a sink counts as unavailable. */
 const UNAVAILABLE_AFTER_FAILURES = 3;
 
@@ -344,12 +347,16 @@ export class SinkRunner<T> {
     try {
       do {
         this.pumpAgain = false;
+        // One instant for the whole pass. Asking the scheduler what to wake up for moves the keys that fell due by
+        // then into the ready lists: had the clock moved on since the sinks looked, a key falling due in between
+        // would wait there with no timer armed and no sink told.
+        const now = this.options.clock.now();
         let wakeAt: number | null = null;
         for (const s of this.sinks) {
-          const at = this.pumpSink(s);
+          const at = this.pumpSink(s, now);
           if (at !== null) wakeAt = wakeAt === null ? at : Math.min(wakeAt, at);
         }
-        const due = this.scheduler.nextDueMs(this.options.clock.now());
+        const due = this.scheduler.nextDueMs(now);
         if (due !== null) wakeAt = wakeAt === null ? due : Math.min(wakeAt, due);
         this.armTimer(wakeAt);
       } while (this.pumpAgain && !this.closed);
@@ -357,14 +364,15 @@ export class SinkRunner<T> {
       this.checkIdle();
     } catch (err) {
       this.report(err);
+      // A bug must not leave the queued work without a wake-up: look again in a while.
+      if (!this.closed) this.armTimer(this.options.clock.now() + PUMP_RECOVERY_MS);
     } finally {
       this.pumping = false;
     }
   }
 
   /** Sends what this sink may send now; returns when it wants to be woken (linger, budget), or null. */
-  private pumpSink(s: SinkState<T>): number | null {
-    const { clock } = this.options;
+  private pumpSink(s: SinkState<T>, now: number): number | null {
     const lane = s.endpoint;
     const policy = s.policy;
     const limit = s.concurrency;
@@ -374,7 +382,6 @@ export class SinkRunner<T> {
     }
     // The limit moves only when answers arrive, never during this synchronous walk.
     while (s.requestsInFlight < limit && (s.problem === null || s.probeAllowed)) {
-      const now = clock.now();
       if (!s.open) {
         if (!this.scheduler.hasReady(now, lane)) return null;
         s.open = { batch: policy.newBatch<Item<T>>(now), cap: Infinity };

@@ -55,8 +55,8 @@ interface Ticket {
   generation: number;
 }
 
-function setup(options: { lingerMs?: number; maxAttempts?: number; maxElapsedMs?: number; ambiguityWindowMs?: number; exportLimit?: number; continueWith?: (t: Ticket, op: Op, o: OpOutcome) => Op[] | void } = {}) {
-  const clock = new FakeClock();
+function setup(options: { clock?: FakeClock; lingerMs?: number; maxAttempts?: number; maxElapsedMs?: number; ambiguityWindowMs?: number; exportLimit?: number; continueWith?: (t: Ticket, op: Op, o: OpOutcome) => Op[] | void } = {}) {
+  const clock = options.clock ?? new FakeClock();
   const transport = new HeldTransport();
   const outcomes: Array<{ ticket: string; op: Op; outcome: OpOutcome }> = [];
   const availability: Array<[string, boolean]> = [];
@@ -111,6 +111,26 @@ describe('SinkRunner', () => {
     expect(outcomes).toHaveLength(80);
     expect(outcomes.every((o) => o.outcome.delivered)).toBe(true);
     expect(runner.size).toBe(0);
+  });
+
+  it('sends an op that falls due between two readings of the clock in one pass', async () => {
+    // Every reading is 1 ms later than the one before, as on a busy machine: an op may be not yet due when a sink
+    // looks and due when the runner asks what to wake up for. Whatever the instant, it must still go out.
+    class MovingClock extends FakeClock {
+      private drift = 0;
+      override now(): number {
+        return super.now() + this.drift++;
+      }
+    }
+    const stranded: number[] = [];
+    for (let offset = 1; offset <= 40; offset++) {
+      const clock = new MovingClock();
+      const { transport, runner, ticket } = setup({ lingerMs: 0, clock });
+      runner.push(attrs('a', 1), ticket('a1'), 'external_id:a', clock.now() + offset);
+      await clock.advance(offset + 100);
+      if (transport.calls.length !== 1) stranded.push(offset);
+    }
+    expect(stranded).toEqual([]);
   });
 
   it('dead-letters only the objects Braze names in errors[], with every op merged into them', async () => {
@@ -347,6 +367,25 @@ describe('SinkRunner', () => {
     await settle();
     expect(problems).toEqual([{ endpoint: '/users/export/ids', status: 401, message: 'Invalid API key' }, null]);
     expect(env.outcomes.map((o) => o.outcome.delivered)).toEqual([true]);
+  });
+
+  it('reports an unexpected error while pumping and looks at its queues again a second later', async () => {
+    const errors: unknown[] = [];
+    const env = setup({ lingerMs: 0 });
+    const options = (env.runner as any).options;
+    const track = options.sinks[0].policy;
+    let failures = 1;
+    const flaky = { ...track, newBatch: (now: number) => {
+      if (failures-- > 0) throw new Error('a bug in a batch');
+      return track.newBatch(now);
+    } };
+    const runner = new SinkRunner<Ticket>({ ...options, sinks: [{ ...options.sinks[0], policy: flaky }, ...options.sinks.slice(1)], onError: (e: unknown) => errors.push(e) });
+    runner.push(attrs('a', 1), env.ticket('a1'));
+    await env.clock.advance(0);
+    expect(errors.map((e) => (e as Error).message)).toEqual(['a bug in a batch']);
+    expect(env.transport.calls).toHaveLength(0);
+    await env.clock.advance(1000);
+    expect(env.transport.calls).toHaveLength(1);
   });
 
   it('merges subscription changes of one group and state into one request', async () => {
