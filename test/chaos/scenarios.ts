@@ -93,7 +93,7 @@ export async function brazeFaults(scale: number): Promise<ChaosReport> {
       stack.braze.state.faults.set({ paths: ['/users/track'], latency: { minMs: 0, maxMs: 40 } });
       const produced = records(Math.round(300 * scale), 25);
       await stack.produce(produced, 0.5);
-      await settled(stack, produced.length, 120_000);
+      await settled(stack, produced.length, 40_000 * Math.max(1, scale));
       const dead = await metricTotal(stack.app, 'tributary_records_dead_lettered_total');
       reports.push(check(`Braze faults (${style} rate-limit headers)`, produced, stack.braze.state.profiles(), dead));
     } finally {
@@ -122,7 +122,7 @@ export async function brazeOutage(outageMs: number): Promise<ChaosReport> {
     await new Promise((r) => setTimeout(r, outageMs));
     const deadDuring = await metricTotal(stack.app, 'tributary_records_dead_lettered_total');
     stack.braze.state.faults.clear();
-    await settled(stack, produced.length, 120_000);
+    await settled(stack, produced.length, 60_000);
     await waitFor(async () => (await readyz()) === 200, '/readyz to answer 200 after the outage', 30_000);
     const dead = await metricTotal(stack.app, 'tributary_records_dead_lettered_total');
     return check(`Braze outage of ${Math.round(outageMs / 1000)} s`, produced, stack.braze.state.profiles(), dead, { notes: `${deadDuring} dead letters during the outage; /readyz 503 during it, 200 after` });

@@ -144,23 +144,42 @@ export async function startE2E(options: { overrides?: DeepPartial<TributaryConfi
   });
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+/** Polls `cond` every 50 ms; on timeout the error says what was awaited and, when given, what `explain` tells. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, explain?: () => Promise<string>): Promise<void> {
   const start = Date.now();
   while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) {
+      const detail = explain ? `; ${await explain().catch((e: Error) => `(no state: ${e.message})`)}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The app's state and every non-zero tributary counter and gauge, one line: what a stalled test needs to be read. */
+export async function describeApp(s: DemoStack): Promise<string> {
+  const parts: string[] = [`state ${s.app.state()}`];
+  for (const metric of await s.app.registry.getMetricsAsJSON()) {
+    if (!metric.name.startsWith('tributary_') || String(metric.type) === 'histogram') continue;
+    for (const v of metric.values) {
+      if (v.value === 0) continue;
+      const labels = Object.entries(v.labels).map(([k, l]) => `${k}=${l}`).join(',');
+      parts.push(`${metric.name}${labels ? `{${labels}}` : ''} ${v.value}`);
+    }
+  }
+  return parts.join('; ');
 }
 
 /** Waits until `total` records were delivered, dead-lettered or skipped. */
 export async function settled(s: DemoStack, total: number, timeoutMs = 30_000): Promise<void> {
   await waitFor(async () => {
+    if (s.app.state() === 'crashed') throw new Error(`the app crashed before ${total} records were done; ${await describeApp(s)}`);
     const done =
       (await metricTotal(s.app, 'tributary_records_delivered_total')) +
       (await metricTotal(s.app, 'tributary_records_dead_lettered_total')) +
       (await metricTotal(s.app, 'tributary_records_skipped_total'));
     return done >= total;
-  }, `${total} records delivered, dead-lettered or skipped`, timeoutMs);
+  }, `${total} records delivered, dead-lettered or skipped`, timeoutMs, () => describeApp(s));
 }
 
 export interface DlqEntry {
