@@ -294,11 +294,14 @@ export class PipelineEngine {
         if (!handler) {
           this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
         } else {
-          // One await per record (a synchronous path for cached schemas stalled look-up flows in an e2e test).
-          // Counts and offsets are not flushed for it: they are needed only before a long wait or the return.
-          const decoded = await this.decodeWithRetry(record, control);
-          // Stopping, or a new generation began while decoding: the record is fetched again later.
-          if (decoded === null || gone()) return;
+          // A cached schema decodes at once: a run of records is then mapped and queued in one synchronous pass.
+          let decoded: DecodeResult | null | undefined = this.decodeCached(record);
+          if (decoded === undefined) {
+            flush();
+            decoded = await this.decodeWithRetry(record, control);
+            // Stopping, or a new generation began while decoding: the record is fetched again later.
+            if (decoded === null || gone()) return;
+          }
           if (!decoded.ok) this.deadLetter(ticket, decoded.code, decoded.detail);
           else {
             const ops = this.dispatch(ticket, handler, decoded.value);
@@ -313,6 +316,24 @@ export class PipelineEngine {
     } finally {
       flush();
     }
+  }
+
+  /** The decoded record when the decoder answers at once (its schema is cached), else undefined (must be awaited). */
+  private decodeCached(record: RawRecord): DecodeResult | undefined {
+    let result: DecodeResult | Promise<DecodeResult>;
+    try {
+      result = this.options.decoder.decode(record);
+    } catch {
+      return undefined;
+    }
+    if (typeof (result as Promise<DecodeResult>).then === 'function') {
+      // Awaited again by decodeWithRetry, which also handles its failure; this one must not go unhandled.
+      (result as Promise<DecodeResult>).catch(() => undefined);
+      return undefined;
+    }
+    const problem = record.topic + '\u0000' + record.partition;
+    if (this.decodeProblems.size > 0) this.decodeProblems.delete(problem);
+    return result as DecodeResult;
   }
 
   /**
@@ -468,7 +489,10 @@ export class PipelineEngine {
   /** One op finished. Returns the ops that continue the record's flow, if its step is complete. */
   private onOpOutcome(ticket: RecordTicket, op: Op, outcome: OpOutcome): readonly Op[] | void {
     ticket.opsTotal++;
-    if (outcome.delivered) (ticket.delivered ??= []).push(op.kind);
+    // Kept only while the record may still end as a dead letter: not for the last op of a record that met no failure.
+    if (outcome.delivered && (ticket.remaining > 1 || ticket.failure !== null || ticket.flow !== null || ticket.failedWith !== null)) {
+      (ticket.delivered ??= []).push(op.kind);
+    }
     if (!outcome.delivered && !ticket.failure) {
       ticket.failure = { code: outcome.code, detail: outcome.detail, ...(outcome.brazeErrorType ? { brazeErrorType: outcome.brazeErrorType } : {}) };
     }
