@@ -175,6 +175,9 @@ const CONCURRENCY_MARGIN = 1.25;
 /** Weight of the newest latency in the smoothed estimate. */
 const LATENCY_SMOOTHING = 0.2;
 
+/** The outcome of every op delivered without an answer to read (one object, not one per op). */
+const DELIVERED: OpOutcome = Object.freeze({ delivered: true });
+
 /** How soon the runner looks at its queues again after an unexpected error while pumping. */
 const PUMP_RECOVERY_MS = 1000;
 
@@ -557,8 +560,15 @@ export class SinkRunner<T> {
             result = { kind: 'rejected', code: 'braze_answer_unreadable', detail: `the answer of ${s.endpoint} could not be read` };
           }
           if (result.kind === 'delivered') {
-            this.callback(() => s.policy.onDelivered?.(it.payload.op, result.answer, now));
-            this.finish(s, it, result.answer === undefined ? { delivered: true } : { delivered: true, answer: result.answer });
+            const onDelivered = s.policy.onDelivered;
+            if (onDelivered !== undefined) {
+              try {
+                onDelivered.call(s.policy, it.payload.op, result.answer, now);
+              } catch (err) {
+                this.report(err);
+              }
+            }
+            this.finish(s, it, result.answer === undefined ? DELIVERED : { delivered: true, answer: result.answer });
           } else {
             this.finish(s, it, { delivered: false, code: result.code, detail: result.detail, ...(result.brazeErrorType ? { brazeErrorType: result.brazeErrorType } : {}) });
           }
@@ -670,11 +680,13 @@ export class SinkRunner<T> {
     const followers = item.payload.followers;
     item.payload.followers = undefined;
     if (!outcome.delivered) this.callback(() => s.policy.onFailed?.(item.payload.op));
-    let next: readonly Op[] | void = undefined;
-    this.callback(() => {
-      next = this.options.onOutcome(item.payload.ticket, item.payload.op, outcome);
-    });
-    const continuation = next as readonly Op[] | undefined;
+    // Called for every op: a plain try rather than a closure per call.
+    let continuation: readonly Op[] | void = undefined;
+    try {
+      continuation = this.options.onOutcome(item.payload.ticket, item.payload.op, outcome);
+    } catch (err) {
+      this.report(err);
+    }
     if (continuation && continuation.length > 0) {
       let payloads;
       try {
