@@ -3,8 +3,27 @@ import type { PipelineObserver } from '../core/ports.js';
 
 /** Feeds what the pipeline observes into the Prometheus metrics. */
 export function metricsObserver(m: Metrics): PipelineObserver {
-  // The freshness gauge moves once per millisecond at most: a request's answer delivers dozens of records at once.
-  const lastDeliveredAt = new Map<string, number>();
+  // Records are delivered in bursts (one answered request delivers dozens): the counter and the freshness gauge
+  // move once per burst, and each partner's labels object is made once, not once per record.
+  const labels = new Map<string, { partner: string }>();
+  const labelsOf = (partner: string) => {
+    let l = labels.get(partner);
+    if (l === undefined) labels.set(partner, (l = { partner }));
+    return l;
+  };
+  const delivered = new Map<string, number>();
+  let flushQueued = false;
+  const flushDelivered = () => {
+    flushQueued = false;
+    if (delivered.size === 0) return;
+    const now = Date.now() / 1000;
+    for (const [partner, count] of delivered) {
+      m.recordsDelivered.inc(labelsOf(partner), count);
+      m.lastDelivered.set(labelsOf(partner), now);
+    }
+    delivered.clear();
+  };
+  m.beforeDeliveriesRead(flushDelivered);
   return {
     recordsReceived: (partner, topic, count) => m.recordsReceived.inc({ partner, topic }, count),
     recordsMapped: (partner, records, ops) => {
@@ -14,13 +33,12 @@ export function metricsObserver(m: Metrics): PipelineObserver {
     recordSkipped: (partner, reason) => m.recordsSkipped.inc({ partner, reason }),
     recordDeadLettered: (partner, code) => m.recordsDeadLettered.inc({ partner, code }),
     recordDelivered: (partner, endToEndMs) => {
-      m.recordsDelivered.inc({ partner });
-      const now = Date.now();
-      if (lastDeliveredAt.get(partner) !== now) {
-        lastDeliveredAt.set(partner, now);
-        m.lastDelivered.set({ partner }, now / 1000);
+      delivered.set(partner, (delivered.get(partner) ?? 0) + 1);
+      if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flushDelivered);
       }
-      if (endToEndMs >= 0) m.endToEnd.observe({ partner }, endToEndMs / 1000);
+      if (endToEndMs >= 0) m.endToEnd.observe(labelsOf(partner), endToEndMs / 1000);
     },
     brazeRequest: (endpoint, status, durationMs, objects, flushReason) => {
       m.brazeRequests.inc({ endpoint, status });

@@ -20,13 +20,18 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let schemaRegistryWaiting: () => boolean = () => false;
+  // Observers that count per burst rather than per record bring their figures up to date before every read.
+  const beforeRead: Array<() => void> = [];
+  const collect = () => {
+    for (const flush of beforeRead) flush();
+  };
   const m = {
     recordsReceived: new Counter({ name: 'tributary_records_received_total', help: 'Kafka records taken in, by partner and topic.', labelNames: ['partner', 'topic'], registers }),
     recordsMapped: new Counter({ name: 'tributary_records_mapped_total', help: 'Records a partner mapper turned into Braze operations.', labelNames: ['partner'], registers }),
     opsCreated: new Counter({ name: 'tributary_ops_created_total', help: 'Braze operations produced by the mappers.', labelNames: ['partner'], registers }),
     recordsSkipped: new Counter({ name: 'tributary_records_skipped_total', help: 'Records deliberately not sent (e.g. a reward state switched off), by reason.', labelNames: ['partner', 'reason'], registers }),
     recordsDeadLettered: new Counter({ name: 'tributary_records_dead_lettered_total', help: 'Records written to the dead-letter topic, by stable reason code.', labelNames: ['partner', 'code'], registers }),
-    recordsDelivered: new Counter({ name: 'tributary_records_delivered_total', help: 'Records whose operations Braze acknowledged.', labelNames: ['partner'], registers }),
+    recordsDelivered: new Counter({ name: 'tributary_records_delivered_total', help: 'Records whose operations Braze acknowledged.', labelNames: ['partner'], registers, collect }),
     endToEnd: new Histogram({
       name: 'tributary_end_to_end_latency_seconds',
       help: 'From the Kafka record timestamp to the Braze acknowledgement of its last operation.',
@@ -67,7 +72,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     notReady: new Gauge({ name: 'tributary_not_ready', help: '1 per cause that keeps /readyz at 503: state (starting, stopping, stopped, crashed), braze_config, braze_unavailable, schema_registry, kafka.', labelNames: ['cause'], registers }),
     brazeUnavailable: new Gauge({ name: 'tributary_braze_unavailable', help: '1 while an endpoint keeps failing with 5xx or network errors (its work waits; nothing is dead-lettered).', labelNames: ['endpoint'], registers }),
     buildInfo: new Gauge({ name: 'tributary_build_info', help: 'Always 1; the version label says which tributary release runs.', labelNames: ['version'], registers }),
-    lastDelivered: new Gauge({ name: 'tributary_last_delivered_timestamp_seconds', help: 'Unix time at which a record of this partner was last delivered (for freshness alerts).', labelNames: ['partner'], registers }),
+    lastDelivered: new Gauge({ name: 'tributary_last_delivered_timestamp_seconds', help: 'Unix time at which a record of this partner was last delivered (for freshness alerts).', labelNames: ['partner'], registers, collect }),
     rebalances: new Counter({ name: 'tributary_rebalances_total', help: 'Consumer-group assignments this member received (one per rebalance it took part in).', registers }),
     deadLetterWriteFailures: new Counter({ name: 'tributary_dead_letter_write_failures_total', help: 'Failed writes to the dead-letter topic (each retried; the records stay uncommitted meanwhile).', registers }),
     schemaRegistryProblem: new Gauge({
@@ -88,6 +93,10 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     /** Where `tributary_schema_registry_problem` reads its value, at every scrape. */
     watchSchemaRegistry(waiting: () => boolean): void {
       schemaRegistryWaiting = waiting;
+    },
+    /** `flush` runs before `tributary_records_delivered_total` and the freshness gauge are read. */
+    beforeDeliveriesRead(flush: () => void): void {
+      beforeRead.push(flush);
     },
   };
 }

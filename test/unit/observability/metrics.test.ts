@@ -32,6 +32,20 @@ describe('metrics', () => {
     expect(await registry.metrics()).toContain('tributary_schema_registry_problem 1');
   });
 
+  it('counts every record of a burst of deliveries, per partner, with its end-to-end latency', async () => {
+    const registry = new Registry();
+    const m = createMetrics(registry);
+    const observer = metricsObserver(m);
+    for (let i = 0; i < 75; i++) observer.recordDelivered('actioniq', 40);
+    observer.recordDelivered('komo', 2000);
+    observer.recordDelivered('komo', -1);
+    const counts = Object.fromEntries((await m.recordsDelivered.get()).values.map((v) => [v.labels.partner, v.value]));
+    expect(counts).toEqual({ actioniq: 75, komo: 2 });
+    const latency = (await m.endToEnd.get()).values.filter((v) => v.metricName === 'tributary_end_to_end_latency_seconds_count');
+    expect(Object.fromEntries(latency.map((v) => [v.labels.partner, v.value]))).toEqual({ actioniq: 75, komo: 1 });
+    expect((await m.lastDelivered.get()).values.map((v) => v.labels.partner).sort()).toEqual(['actioniq', 'komo']);
+  });
+
   it('serves what the pipeline observed on /metrics, and health on /healthz and /readyz', async () => {
     const registry = new Registry();
     const m = createMetrics(registry, { defaultMetrics: false });
