@@ -127,6 +127,10 @@ export interface BatchControl {
 /** Records taken in from one fetched batch before the handler lets other work (answers, timers) run. */
 const RECORDS_PER_TURN = 500;
 
+function isPromise<V>(value: V | Promise<V>): value is Promise<V> {
+  return typeof (value as Promise<V> | null)?.then === 'function';
+}
+
 /** Resolves on the next turn of the event loop, after pending I/O callbacks. */
 function yieldTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -295,12 +299,16 @@ export class PipelineEngine {
           this.deadLetter(ticket, 'unknown_topic', `no mapper is configured for topic ${topic}`);
         } else {
           // A cached schema decodes at once: a run of records is then mapped and queued in one synchronous pass.
-          let decoded: DecodeResult | null | undefined = this.decodeCached(record);
-          if (decoded === undefined) {
+          const first = this.decodeOnce(record);
+          let decoded: DecodeResult | null;
+          if (isPromise(first)) {
             flush();
-            decoded = await this.decodeWithRetry(record, control);
+            decoded = await this.decodeWithRetry(record, control, first);
             // Stopping, or a new generation began while decoding: the record is fetched again later.
             if (decoded === null || gone()) return;
+          } else {
+            this.decodeSucceeded(record);
+            decoded = first;
           }
           if (!decoded.ok) this.deadLetter(ticket, decoded.code, decoded.detail);
           else {
@@ -318,22 +326,18 @@ export class PipelineEngine {
     }
   }
 
-  /** The decoded record when the decoder answers at once (its schema is cached), else undefined (must be awaited). */
-  private decodeCached(record: RawRecord): DecodeResult | undefined {
-    let result: DecodeResult | Promise<DecodeResult>;
+  /** One decode attempt: the result at once when the decoder has the schema cached, else its promise (a throw becomes a rejection). */
+  private decodeOnce(record: RawRecord): DecodeResult | Promise<DecodeResult> {
     try {
-      result = this.options.decoder.decode(record);
-    } catch {
-      return undefined;
+      return this.options.decoder.decode(record);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (typeof (result as Promise<DecodeResult>).then === 'function') {
-      // Awaited again by decodeWithRetry, which also handles its failure; this one must not go unhandled.
-      (result as Promise<DecodeResult>).catch(() => undefined);
-      return undefined;
-    }
-    const problem = record.topic + '\u0000' + record.partition;
-    if (this.decodeProblems.size > 0) this.decodeProblems.delete(problem);
-    return result as DecodeResult;
+  }
+
+  /** The record's partition no longer waits for its schema. */
+  private decodeSucceeded(record: RawRecord): void {
+    if (this.decodeProblems.size > 0) this.decodeProblems.delete(record.topic + '\u0000' + record.partition);
   }
 
   /**
@@ -490,7 +494,7 @@ export class PipelineEngine {
   private onOpOutcome(ticket: RecordTicket, op: Op, outcome: OpOutcome): readonly Op[] | void {
     ticket.opsTotal++;
     // Kept only while the record may still end as a dead letter: not for the last op of a record that met no failure.
-    if (outcome.delivered && (ticket.remaining > 1 || ticket.failure !== null || ticket.flow !== null || ticket.failedWith !== null)) {
+    if (outcome.delivered && (ticket.remaining > 1 || ticket.failure !== null || ticket.flow !== null)) {
       (ticket.delivered ??= []).push(op.kind);
     }
     if (!outcome.delivered && !ticket.failure) {
@@ -530,11 +534,12 @@ export class PipelineEngine {
     this.recordDone(ticket);
   }
 
-  private async decodeWithRetry(record: RawRecord, control: BatchControl): Promise<DecodeResult | null> {
+  /** Awaits `first` (the first attempt), then decodes again after a backoff for as long as the failure is retryable. */
+  private async decodeWithRetry(record: RawRecord, control: BatchControl, first: Promise<DecodeResult>): Promise<DecodeResult | null> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.options.decoder.decode(record);
-        this.decodeProblems.delete(record.topic + '\u0000' + record.partition);
+        const result = await (attempt === 1 ? first : this.decodeOnce(record));
+        this.decodeSucceeded(record);
         return result;
       } catch (err) {
         const e = err as { retryable?: boolean; code?: string; message?: string };
