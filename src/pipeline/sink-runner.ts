@@ -716,29 +716,25 @@ export class SinkRunner<T> {
    * hold that key in flight, so the op itself would never be handed out again.
    */
   private sendAgain(item: Item<T>, at: number, countAttempt: boolean): void {
-    const followers = item.payload.followers;
-    item.payload.followers = undefined;
     this.scheduler.retry(item, at, countAttempt);
-    if (followers) {
-      for (const f of followers) {
-        if (this.options.isCurrent(f.payload.ticket)) this.scheduler.retry(f, at, false);
-        else this.abandon(f);
-      }
+    this.requeueFollowers(item, at);
+  }
+
+  /** The ops that were to share `item`'s answer go back to their own queues (due at `at`), or are abandoned when stale. */
+  private requeueFollowers(item: Item<T>, at: number): void {
+    const followers = item.payload.followers;
+    if (!followers) return;
+    item.payload.followers = undefined;
+    for (const f of followers) {
+      if (this.options.isCurrent(f.payload.ticket)) this.scheduler.retry(f, at, false);
+      else this.abandon(f);
     }
   }
 
   /** Releases an op without an outcome: its record is fetched again. Its followers go back to their queues. */
   private abandon(item: Item<T>): void {
-    const followers = item.payload.followers;
-    item.payload.followers = undefined;
     this.scheduler.complete(item);
-    if (followers) {
-      const now = this.options.clock.now();
-      for (const f of followers) {
-        if (this.options.isCurrent(f.payload.ticket)) this.scheduler.retry(f, now, false);
-        else this.abandon(f);
-      }
-    }
+    if (item.payload.followers) this.requeueFollowers(item, this.options.clock.now());
     this.notifyCapacity();
   }
 
