@@ -210,7 +210,11 @@ export class KeyScheduler<T> {
     return this.keys.size;
   }
 
-  /** Earliest notBeforeMs among idle keys' heads that are not due at `now`, or null. Lets the caller sleep precisely. */
+  /**
+   * Earliest notBeforeMs among idle keys' heads that are not due at `now`, or null. Lets the caller sleep precisely.
+   * Like take() and hasReady(), it first moves keys due by `now` to the ready lists: ask with the instant the
+   * lanes were walked at, or a key falling due in between is ready with nobody told.
+   */
   nextDueMs(now: number): number | null {
     this.observe(now);
     for (;;) {

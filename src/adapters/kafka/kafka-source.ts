@@ -31,16 +31,16 @@ export interface SourceHandlers {
   onCrash(error: Error): void;
 }
 
-/**
- * A kafkajs consumer-group member with manual commits: records are resolved (fetching moves on) as soon as
- * the pipeline has taken them in, and committed only through `commit` (after delivery).
- */
 /** Shared by records without headers (never written to). */
 const NO_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
 
 /** Partitions whose batches are taken in at the same time (kafkajs's partitionsConsumedConcurrently). */
 const PARTITIONS_IN_PARALLEL = 32;
 
+/**
+ * A kafkajs consumer-group member with manual commits: records are resolved (fetching moves on) as soon as
+ * the pipeline has taken them in, and committed only through `commit` (after delivery).
+ */
 export class KafkaSource {
   private consumer: Consumer | null = null;
   private assignment: Record<string, number[]> = {};
