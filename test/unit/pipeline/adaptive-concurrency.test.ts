@@ -49,8 +49,8 @@ function setup(latencyMs: number, rate: { limit: number; windowMs: number }, max
     },
   });
   /** Queues `requests` full requests' worth of ops, each of another user. */
-  const load = (requests: number, from = 0) => {
-    for (let i = from; i < from + requests * 75; i++) {
+  const load = (requests: number) => {
+    for (let i = 0; i < requests * 75; i++) {
       runner.push({ kind: 'track.attributes', user: { external_id: `u${i}` }, attributes: { AIQ_1_1: true } }, { n: i });
     }
   };

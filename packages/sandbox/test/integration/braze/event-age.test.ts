@@ -1,18 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startClient, type TestClient } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { clientsClosedAfterEach } from './helpers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 describe('Braze sandbox event ages (GET /_sandbox/counters eventAgeMs)', () => {
-  const started: TestClient[] = [];
-  const start = async (options: Parameters<typeof startClient>[0] = {}) => {
-    const client = await startClient(options);
-    started.push(client);
-    return client;
-  };
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((c) => c.sandbox.close()));
-  });
+  const start = clientsClosedAfterEach();
 
   for (const lean of [false, true]) {
     it(`records answer time − event time for each accepted event, with percentiles (${lean ? 'lean' : 'normal'} mode)`, async () => {

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startClient, type TestClient } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { clientsClosedAfterEach } from './helpers.js';
 
 const body = { attributes: [{ external_id: 'u1', tier: 'gold' }] };
 const exportBody = { external_ids: ['u1'], fields_to_export: ['external_id'] };
@@ -8,15 +8,7 @@ const exportBody = { external_ids: ['u1'], fields_to_export: ['external_id'] };
 const atLeast = (ms: number) => ms - 2;
 
 describe('Braze sandbox misbehaviour on purpose', () => {
-  const started: TestClient[] = [];
-  const start = async (options: Parameters<typeof startClient>[0] = {}) => {
-    const client = await startClient(options);
-    started.push(client);
-    return client;
-  };
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((c) => c.sandbox.close()));
-  });
+  const start = clientsClosedAfterEach();
 
   describe('latency', () => {
     it('adds a fixed latency to every API answer', async () => {

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { startBrazeSandbox, type BrazeSandbox, type BrazeSandboxOptions } from '../../../src/braze/index.js';
 
 export interface Reply {
@@ -77,6 +78,22 @@ export function clientFor(sandbox: BrazeSandbox): TestClient {
 
 export async function startClient(options: BrazeSandboxOptions = {}): Promise<TestClient> {
   return clientFor(await startBrazeSandbox({ seed: 7, ...options }));
+}
+
+/**
+ * For a describe block: the `start` it returns opens a client (with `defaults` under its own options) whose
+ * sandbox is closed after each test.
+ */
+export function clientsClosedAfterEach(defaults: BrazeSandboxOptions = {}): (options?: BrazeSandboxOptions) => Promise<TestClient> {
+  const started: TestClient[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((c) => c.sandbox.close()));
+  });
+  return async (options = {}) => {
+    const client = await startClient({ ...defaults, ...options });
+    started.push(client);
+    return client;
+  };
 }
 
 export const EMAIL_GROUP = '3f1b6e2a-6c1d-4c35-9a57-0d2f0b6b9a11';

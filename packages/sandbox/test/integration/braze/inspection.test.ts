@@ -2,20 +2,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClient, type TestClient } from './helpers.js';
+import { clientsClosedAfterEach, startClient, type TestClient } from './helpers.js';
 
 const alias = { alias_name: 'q@example.com', alias_label: 'email' };
 
 describe('Braze sandbox inspection and control under /_sandbox/', () => {
-  const started: TestClient[] = [];
+  const start = clientsClosedAfterEach();
   const dirs: string[] = [];
-  const start = async (options: Parameters<typeof startClient>[0] = {}) => {
-    const client = await startClient(options);
-    started.push(client);
-    return client;
-  };
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((c) => c.sandbox.close()));
     await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
 

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { EMAIL_GROUP, at, startClient, type Reply, type TestClient } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { EMAIL_GROUP, at, clientsClosedAfterEach, type Reply, type TestClient } from './helpers.js';
 
 const NOW = Date.UTC(2024, 4, 1, 12, 0, 0);
 const RATE_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-ratelimit-retry-after'];
@@ -41,15 +41,7 @@ const CASES: [string, (c: TestClient) => Promise<Reply>][] = [
 ];
 
 describe('the lean Braze sandbox', () => {
-  const started: TestClient[] = [];
-  const start = async (options: Parameters<typeof startClient>[0] = {}) => {
-    const client = await startClient({ now: () => NOW, apiKeys: { 'export-only': ['users.export.ids'] }, apiKey: 'sandbox-api-key', ...options });
-    started.push(client);
-    return client;
-  };
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((c) => c.sandbox.close()));
-  });
+  const start = clientsClosedAfterEach({ now: () => NOW, apiKeys: { 'export-only': ['users.export.ids'] }, apiKey: 'sandbox-api-key' });
 
   it('answers every bad request exactly as normal mode does: same status, message and rate-limit headers', async () => {
     const normal = await start();
